@@ -1,0 +1,10 @@
+"""netspec: check declarative neural-network specs and count what they cost, without a framework."""
+
+__version__ = "0.1.0"
+
+
+def analyze(spec, **params):
+    """Analyse a spec (a path, YAML text or an already-loaded dict); see netspec.api.analyze."""
+    from .api import analyze as _analyze
+
+    return _analyze(spec, **params)

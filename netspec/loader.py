@@ -1,0 +1,379 @@
+"""Stage 1, load: YAML text -> plain dicts/lists/scalars that remember where they were written.
+
+We build values straight from the parser's event stream instead of PyYAML's constructors:
+nothing is ever constructed from a tag (safe by design), duplicate keys are caught, scalars are
+typed with YAML 1.2 core rules (`1e6` is a number, `yes`/`on` stay strings, `0755` is flagged),
+aliases are shared rather than copied and their expanded size is counted *before* anything walks
+them (a billion-laughs document is refused in microseconds), and nesting is bounded without
+recursion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic
+
+Span = tuple[int, int, int, int]  # 1-based (line, column, end_line, end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource limits for hostile input; each has its own diagnostic and CLI flag."""
+
+    max_file_size: int = 10 * 1024 * 1024
+    max_yaml_nodes: int = 1_000_000
+    max_depth: int = 64
+    max_layers: int = 100_000
+    max_repeat: int = 10_000
+    max_call_depth: int = 32
+    max_expression_length: int = 1_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class PosDict(dict):
+    """A mapping that knows the span of itself, of each key and of each value."""
+
+    __slots__ = ("span", "spans")
+
+    def __init__(self, span: Span | None = None) -> None:
+        super().__init__()
+        self.span = span
+        self.spans: dict = {}  # key -> (key_span, value_span)
+
+    def key_span(self, key) -> Span | None:
+        s = self.spans.get(key)
+        return s[0] if s else self.span
+
+    def value_span(self, key) -> Span | None:
+        s = self.spans.get(key)
+        return s[1] if s else self.span
+
+
+class PosList(list):
+    """A sequence that knows the span of itself and of each item."""
+
+    __slots__ = ("span", "spans")
+
+    def __init__(self, span: Span | None = None) -> None:
+        super().__init__()
+        self.span = span
+        self.spans: list = []
+
+    def item_span(self, index: int) -> Span | None:
+        if 0 <= index < len(self.spans):
+            return self.spans[index]
+        return self.span
+
+
+def locate(root, path, key: bool = False) -> Span | None:
+    """The span of the node at `path` (a tuple of keys and indices); with key=True the key's span.
+
+    Walks as far as the path exists and returns the deepest span found, so a diagnostic about a
+    missing child still points at its parent.
+    """
+    node, span = root, getattr(root, "span", None)
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, PosDict) and part in node:
+            span = node.key_span(part) if (last and key) else node.value_span(part)
+            node = node[part]
+        elif isinstance(node, PosList) and isinstance(part, int) and 0 <= part < len(node):
+            span = node.item_span(part)
+            node = node[part]
+        else:
+            break
+    return span
+
+
+@dataclass(slots=True)
+class Loaded:
+    data: object = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    text: str = ""
+
+
+# YAML 1.2 core schema, plus `_` digit separators and the forms PyYAML users expect.
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
+_OCTAL_TRAP = re.compile(r"[-+]?0[0-9_]+$")
+_INT_OTHER = re.compile(r"[-+]?0(o[0-7_]+|x[0-9a-fA-F_]+|b[01_]+)$")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)$")
+_NAN = re.compile(r"\.(nan|NaN|NAN)$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+def _plain_scalar(value: str):
+    """Type a plain (unquoted) scalar. Returns (value, trap_message_or_None)."""
+    if value in _NULLS:
+        return None, None
+    if value in _TRUE:
+        return True, None
+    if value in _FALSE:
+        return False, None
+    c = value[0]
+    if c.isdigit() or c in "+-.":
+        if _INT.match(value):
+            return int(value.replace("_", "")), None
+        if _OCTAL_TRAP.match(value):
+            digits = value.replace("_", "")
+            return int(digits, 10), (
+                f"`{value}` has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal "
+                f"{int(digits, 10)}; write it without the zero (or 0o{digits.lstrip('+-0') or '0'} for octal)")
+        if _INT_OTHER.match(value):
+            return int(value.replace("_", ""), 0), None
+        if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
+            return float(value.replace("_", "")), None
+        if _INF.match(value):
+            return (-math.inf if value[0] == "-" else math.inf), None
+        if _NAN.match(value):
+            return math.nan, None
+    return value, None
+
+
+def _span(ev) -> Span:
+    s, e = ev.start_mark, ev.end_mark
+    return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def _yaml_module():
+    import yaml
+
+    return yaml, getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
+    """Parse YAML text into PosDict/PosList/scalars, with every problem as a Diagnostic."""
+    out = Loaded(text=text)
+    diags = out.diagnostics
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        diags.append(Diagnostic("NS007", "the file contains a NUL byte; a spec is UTF-8 text", line, 1))
+        return out
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        diags.append(Diagnostic("NS005", "the file is empty: a spec needs at least `netspec:`, `name:`, "
+                                "`input:` and `layers:`", 1, 1))
+        return out
+
+    yaml, Loader = _yaml_module()
+    anchors: dict[str, tuple[object, int]] = {}  # anchor -> (value, expanded node count)
+    # Stack frames: [container, span_of_start, pending_key, pending_key_span, size, anchor, key_event]
+    stack: list[list] = []
+    documents = 0
+    root = None
+    total = 0
+
+    def attach(value, span: Span, size: int, ev) -> bool:
+        """Put a finished value into its parent; returns False if the document must stop."""
+        nonlocal root
+        if not stack:
+            root = value
+            return True
+        frame = stack[-1]
+        container = frame[0]
+        frame[4] += size
+        if isinstance(container, PosList):
+            container.append(value)
+            container.spans.append(span)
+            return True
+        # mapping: either this is a key, or the value for the pending key
+        if frame[2] is _NO_KEY:
+            if isinstance(value, (PosDict, PosList)) or value is None:
+                diags.append(Diagnostic("NS013", "a mapping key must be a plain string", *span))
+                frame[2], frame[3] = _BAD_KEY, span
+                return True
+            frame[2], frame[3] = (value if isinstance(value, str) else str(value)), span
+            return True
+        key, kspan = frame[2], frame[3]
+        frame[2] = _NO_KEY
+        if key is _BAD_KEY:
+            return True
+        if key == "<<" and frame[6] and isinstance(value, (PosDict, PosList)):
+            # YAML merge key: copy absent keys from the merged mapping(s), keeping their spans.
+            for src in (value if isinstance(value, PosList) else [value]):
+                if isinstance(src, PosDict):
+                    for k, v in src.items():
+                        if k not in container:
+                            container[k] = v
+                            container.spans[k] = src.spans.get(k, (kspan, span))
+                            frame[7].add(k)
+            return True
+        if key in container and key not in frame[7]:
+            first = container.spans[key][0]
+            diags.append(Diagnostic("NS003", f"duplicate key `{key}` (first defined at line {first[0]}); "
+                                    "YAML would silently keep the last one", *kspan))
+            return True
+        container[key] = value
+        container.spans[key] = (kspan, span)
+        frame[7].discard(key)
+        return True
+
+    try:
+        events = yaml.parse(text, Loader=Loader)
+        for ev in events:
+            kind = type(ev).__name__
+            if kind == "ScalarEvent":
+                tag = ev.tag
+                plain = ev.style in (None, "") and ev.implicit[0]
+                span = _span(ev)
+                is_key = bool(stack) and isinstance(stack[-1][0], PosDict) and stack[-1][2] is _NO_KEY
+                if tag and tag != "!" and tag not in _ALLOWED_TAGS:
+                    diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(tag)}` is not allowed: a spec is "
+                                            "plain data and netspec never constructs objects from tags", *span))
+                    value = None
+                elif tag == _STD + "str" or not plain or is_key:
+                    value = ev.value
+                    if tag and tag != "!" and tag != _STD + "str":
+                        value, _ = _plain_scalar(ev.value)
+                else:
+                    value, trap = _plain_scalar(ev.value)
+                    if trap:
+                        diags.append(Diagnostic("NS008", trap, *span))
+                total += 1
+                if ev.anchor:
+                    anchors[ev.anchor] = (value, 1)
+                attach(value, span, 1, ev)
+                stack_key_flag(stack, ev, plain)
+            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+                span = _span(ev)
+                if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+                    diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(ev.tag)}` is not allowed: a spec is "
+                                            "plain data and netspec never constructs objects from tags", *span))
+                if len(stack) >= limits.max_depth:
+                    diags.append(Diagnostic("NS012", f"mappings and lists are nested more than {limits.max_depth} "
+                                            "deep (raise the limit with --max-depth)", *span))
+                    return out
+                container = PosDict(span) if kind == "MappingStartEvent" else PosList(span)
+                total += 1
+                stack.append([container, span, _NO_KEY, None, 1, ev.anchor, False, set()])
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                frame = stack.pop()
+                container = frame[0]
+                s = frame[1]
+                container.span = (s[0], s[1], ev.end_mark.line + 1, ev.end_mark.column + 1)
+                if frame[5]:
+                    anchors[frame[5]] = (container, frame[4])
+                attach(container, container.span, frame[4], ev)
+            elif kind == "AliasEvent":
+                span = _span(ev)
+                if ev.anchor not in anchors:
+                    diags.append(Diagnostic("NS002", f"alias *{ev.anchor} refers to no anchor", *span))
+                    return out
+                value, size = anchors[ev.anchor]
+                total += size
+                if total > limits.max_yaml_nodes:
+                    diags.append(Diagnostic("NS011", f"YAML aliases expand to more than {limits.max_yaml_nodes:,} "
+                                            "nodes (a 'billion laughs' document?); raise the limit with "
+                                            "--max-yaml-nodes", *span))
+                    return out
+                is_key = bool(stack) and isinstance(stack[-1][0], PosDict) and stack[-1][2] is _NO_KEY
+                attach(value, span, size, ev)
+                if stack and is_key:
+                    stack[-1][6] = False
+            elif kind == "DocumentStartEvent":
+                documents += 1
+                if documents > 1:
+                    diags.append(Diagnostic("NS009", "a second YAML document starts here; a spec file holds one "
+                                            "document", *_span(ev)))
+                    return out
+            if total > limits.max_yaml_nodes:
+                diags.append(Diagnostic("NS011", f"the document has more than {limits.max_yaml_nodes:,} nodes; "
+                                        "raise the limit with --max-yaml-nodes", *_span(ev)))
+                return out
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            what = f"{exc.problem} ({exc.context})"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        diags.append(Diagnostic("NS002", f"YAML syntax error: {what}", line, col))
+        return out
+    except yaml.YAMLError as exc:  # reader errors: control characters etc.
+        mark = getattr(exc, "position", None)
+        diags.append(Diagnostic("NS007", f"the file is not valid YAML text: {exc}".splitlines()[0], 1, 1))
+        return out
+    except RecursionError:
+        diags.append(Diagnostic("NS012", "the document is nested too deeply to read", 1, 1))
+        return out
+    out.data = root
+    if root is None and not diags:
+        diags.append(Diagnostic("NS005", "the document is empty (null): a spec is a mapping", 1, 1))
+    elif root is not None and not isinstance(root, PosDict):
+        kind = "a list" if isinstance(root, PosList) else f"a single value ({type(root).__name__})"
+        span = getattr(root, "span", None) or (1, 1, None, None)
+        diags.append(Diagnostic("NS006", f"the top of a spec must be a mapping, found {kind}", *span))
+    return out
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_NO_KEY = _Marker("<no key>")
+_BAD_KEY = _Marker("<bad key>")
+
+
+def stack_key_flag(stack, ev, plain) -> None:
+    """Remember whether the pending mapping key is a plain `<<` (a merge key)."""
+    if stack and isinstance(stack[-1][0], PosDict):
+        frame = stack[-1]
+        frame[6] = frame[2] == "<<" and plain if frame[2] is not _NO_KEY else False
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+
+
+def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, Diagnostic | None]:
+    """Read a spec file as UTF-8 text; an unreadable file is an NS001 (exit 2), bad bytes NS007."""
+    import os
+
+    try:
+        size = os.stat(path).st_size
+        if os.path.isdir(path):
+            return None, Diagnostic("NS001", f"{path} is a directory, not a spec file")
+        if size > limits.max_file_size:
+            return None, Diagnostic("NS010", f"the file is {size:,} bytes, over the limit of "
+                                    f"{limits.max_file_size:,} (raise it with --max-file-size)", 1, 1)
+        with open(path, "rb") as fh:
+            raw = fh.read(limits.max_file_size + 1)
+    except FileNotFoundError:
+        return None, Diagnostic("NS001", f"no such file: {path}")
+    except PermissionError:
+        return None, Diagnostic("NS001", f"permission denied: {path}")
+    except OSError as exc:
+        return None, Diagnostic("NS001", f"cannot read {path}: {exc.strerror or exc}")
+    if len(raw) > limits.max_file_size:
+        return None, Diagnostic("NS010", f"the file is over the limit of {limits.max_file_size:,} bytes "
+                                "(raise it with --max-file-size)", 1, 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Diagnostic("NS007", f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+                                line, col)
+    return text, None
+
+
+def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
+    text, problem = read_text(path, limits)
+    if problem is not None:
+        return Loaded(diagnostics=[problem])
+    return load_text(text, limits)
