@@ -1,0 +1,436 @@
+"""Stage 3, expand: params, expressions, blocks, repeat and when -> one flat graph of layers.
+
+Expansion is shape-aware: expressions may read `in_channels`, `in_height`, ... so each layer's
+output shape is inferred (stage 4, `infer.infer_layer`) the moment the layer is appended. Entries
+the schema stage already rejected are "poisoned": they and everything reading them are skipped
+silently, so one mistake is reported once, and all independent mistakes are still found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic
+from .expr import ExpressionError, evaluate, is_expression
+from .graph import INPUT, Graph, Layer, Source
+from .infer import check_arity, infer_layer
+from .loader import DEFAULT_LIMITS, Limits, PosDict
+from .ops import REGISTRY, ShapeError
+from .ops.base import REQUIRED
+
+POISON = -2  # reference to a tensor whose shape is unknown because of an earlier error
+INT64_MAX = 2**63 - 1
+COMMON_KEYS = ("type", "name", "inputs", "repeat", "when", "activation", "batchnorm", "bias", "note")
+
+
+class _Skip(Exception):
+    """This entry cannot be expanded; a diagnostic (if any) was already recorded."""
+
+
+class _Stop(Exception):
+    """A global limit was hit; expansion ends."""
+
+
+@dataclass(slots=True)
+class Scope:
+    prefix: str  # "" at top level, "stage3.1." inside that block call
+    names: dict  # local names -> ref
+    history: list  # refs in expanded order, for -k
+    input_ref: int  # the network input (top level) or the block input
+    parent: "Scope | None"
+    vars: dict  # params, shadowed by block args
+    in_vars: dict | None  # the block input's dimensions; None at top level (per layer instead)
+    list_path: str  # "layers" or "blocks.<name>.layers"
+    declared: dict  # explicit names written in this list -> entry index
+    calls: tuple  # block-call sites leading here, outermost first
+    blocks: tuple  # names of the blocks being expanded (recursion check)
+
+
+def dims_vars(shape) -> dict:
+    """The in_* variables of a tensor."""
+    if shape is None:
+        return {}
+    out = {"in_channels": shape[-1]}
+    if len(shape) == 3:
+        out["in_height"], out["in_width"] = shape[0], shape[1]
+    elif len(shape) == 2:
+        out["in_length"] = shape[0]
+    return out
+
+
+def bad_entry_paths(diagnostics) -> set[str]:
+    """Every prefix of every path the schema stage complained about ('layers[3].kernel' -> 'layers[3]')."""
+    out = set()
+    for d in diagnostics:
+        p = d.path
+        out.add(p)
+        for i, ch in enumerate(p):
+            if ch in ".[":
+                out.add(p[:i])
+    return out
+
+
+class Expander:
+    def __init__(self, data: PosDict, overrides: dict | None = None, limits: Limits = DEFAULT_LIMITS,
+                 bad_paths: set[str] | frozenset = frozenset()) -> None:
+        self.data = data
+        self.overrides = overrides or {}
+        self.limits = limits
+        self.bad = bad_paths
+        self.diags: list[Diagnostic] = []
+        self.global_names: dict[str, int] = {}
+        self.blocks = data.get("blocks") or {}
+        self.graph: Graph | None = None
+
+    # --- diagnostics -------------------------------------------------------------------------
+    def report(self, code: str, message: str, node, key=None, path: str = "") -> None:
+        span = None
+        if isinstance(node, PosDict):
+            span = node.value_span(key) if key is not None and key in node else node.span
+        self.diags.append(Diagnostic(code, message, path=path).at(span))
+
+    def evaluate(self, node: PosDict, key: str, value, vars: dict, who: str, path: str):
+        """Evaluate a field (or each element of a list field); expression errors become NS201."""
+        try:
+            if isinstance(value, list):
+                return [evaluate(v, vars, self.limits.max_expression_length) for v in value]
+            return evaluate(value, vars, self.limits.max_expression_length)
+        except ExpressionError as exc:
+            self.report("NS201", f"{who}`{key}`: {exc.message}", node, key, f"{path}.{key}")
+            raise _Skip from None
+        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+            self.report("NS201", f"{who}`{key}`: cannot evaluate {value!r}: {exc}", node, key, f"{path}.{key}")
+            raise _Skip from None
+
+    def normalize(self, kind: str, value, node, key, who, path):
+        """Turn an evaluated value into the form ops expect, or report NS211."""
+        try:
+            return _normalize(kind, value)
+        except ValueError as exc:
+            self.report("NS211", f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
+            raise _Skip from None
+
+    # --- the whole spec ----------------------------------------------------------------------
+    def run(self) -> Graph | None:
+        data = self.data
+        params = self.eval_params()
+        if params is None:
+            return None
+        try:
+            inp = data["input"]
+            dims = [k for k in ("height", "width", "length", "channels") if k in inp]
+            shape = tuple(self.normalize("int+", self.evaluate(inp, k, inp[k], params, "input ", "input"),
+                                         inp, k, "input ", "input") for k in dims)
+            batch = self.normalize("int+", self.evaluate(data, "batch", data.get("batch", 1), params, "", ""),
+                                   data, "batch", "", "")
+        except _Skip:
+            return None
+        for dim, key in zip(shape, dims):
+            if dim > INT64_MAX:
+                self.report("NS215", f"input {key} {dim} is larger than 2**63 - 1", inp, key, f"input.{key}")
+                return None
+        lint = data.get("lint") or {}
+        self.graph = Graph(name=str(data.get("name", "")), input=shape, batch=batch,
+                           dtype=data.get("dtype", "float32"), params=params, budget=data.get("budget"),
+                           lint_ignore=tuple(lint.get("ignore") or ()))
+        top = Scope(prefix="", names={}, history=[INPUT], input_ref=INPUT, parent=None, vars=params,
+                    in_vars=None, list_path="layers", declared={}, calls=(), blocks=())
+        try:
+            self.expand_list(data.get("layers") or [], top)
+        except _Stop:
+            return None
+        self.graph.output_ref = top.history[-1]
+        return self.graph
+
+    def eval_params(self) -> dict | None:
+        spec_params = self.data.get("params") or {}
+        for name in self.overrides:
+            if name not in spec_params:
+                hint = difflib.get_close_matches(name, list(spec_params), n=1)
+                known = ", ".join(spec_params) or "none"
+                self.report("NS201", f"--set {name}: the spec has no param `{name}`"
+                            + (f" (did you mean `{hint[0]}`?)" if hint else f" (its params: {known})"),
+                            self.data, "params" if "params" in self.data else "name", "params")
+        out: dict = {}
+        ok = True
+        for name, raw in spec_params.items():
+            raw = self.overrides.get(name, raw)
+            try:
+                out[name] = self.evaluate(spec_params, name, raw, out, "param ", "params")
+            except _Skip:
+                ok = False
+        return out if ok and not any(d.code == "NS201" for d in self.diags) else None
+
+    # --- lists, entries, calls ---------------------------------------------------------------
+    def expand_list(self, entries, scope: Scope) -> None:
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                name = entry["name"]
+                if name == "input":
+                    self.report("NS207", "`input` is reserved for the network (or block) input; choose "
+                                "another name", entry, "name", f"{scope.list_path}[{index}].name")
+                elif name in scope.declared:
+                    first = entries[scope.declared[name]]
+                    line = first.span[0] if isinstance(first, PosDict) and first.span else "?"
+                    self.report("NS207", f"duplicate layer name `{name}` (first used at line {line})",
+                                entry, "name", f"{scope.list_path}[{index}].name")
+                else:
+                    scope.declared[name] = index
+        for index, entry in enumerate(entries):
+            path = f"{scope.list_path}[{index}]"
+            if not isinstance(entry, PosDict) or not isinstance(entry.get("type"), str) or path in self.bad:
+                ref_name = entry.get("name") if isinstance(entry, dict) else None
+                scope.history.append(POISON)
+                if isinstance(ref_name, str):
+                    scope.names.setdefault(ref_name, POISON)
+                continue
+            self.expand_entry(entry, index, path, scope)
+
+    def expand_entry(self, entry: PosDict, index: int, path: str, scope: Scope) -> None:
+        type_ = entry["type"]
+        base = entry.get("name") if isinstance(entry.get("name"), str) else f"{type_}_{index}"
+        who = f"{scope.prefix}{base}: "
+        repeat, has_repeat = 1, "repeat" in entry
+        try:
+            if has_repeat:
+                vars = {**scope.vars, **(scope.in_vars or {})}
+                repeat = self.normalize("int+", self.evaluate(entry, "repeat", entry["repeat"], vars, who, path),
+                                        entry, "repeat", who, path)
+                if repeat > self.limits.max_repeat:
+                    self.report("NS213", f"{who}repeat {repeat:,} is over the limit of {self.limits.max_repeat:,} "
+                                "(raise it with --max-repeat)", entry, "repeat", f"{path}.repeat")
+                    raise _Skip
+        except _Skip:
+            scope.history.append(POISON)
+            scope.names[base] = POISON
+            return
+        ref = POISON
+        for r in range(repeat):
+            inst = f"{base}.{r}" if has_repeat else base
+            vars = {**scope.vars, "i": r} if has_repeat else scope.vars
+            try:
+                ref = self.expand_instance(entry, path, scope, inst, vars)
+            except _Skip:
+                ref = POISON
+            scope.history.append(ref)
+            self.bind(scope, inst, ref)
+        if has_repeat:
+            self.bind(scope, base, ref)
+
+    def bind(self, scope: Scope, name: str, ref: int) -> None:
+        scope.names[name] = ref
+        self.global_names[scope.prefix + name] = ref
+
+    def resolve_inputs(self, entry: PosDict, path: str, scope: Scope, who: str) -> list[int]:
+        if "inputs" not in entry:
+            return [scope.history[-1]]
+        raw = entry["inputs"]
+        items = raw if isinstance(raw, list) else [raw]
+        refs = []
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (int, str)):
+                raise _Skip  # the schema stage reported it
+            if isinstance(item, int):
+                if item >= 0 or -item > len(scope.history):
+                    where = "the block input" if scope.parent else "the network input"
+                    self.report("NS202", f"{who}`inputs: {item}` counts back past {where} "
+                                f"(only {len(scope.history) - 1} layers precede it)", entry, "inputs",
+                                f"{path}.inputs")
+                    raise _Skip
+                refs.append(scope.history[item])
+            else:
+                refs.append(self.lookup(item, entry, path, scope, who))
+        return refs
+
+    def lookup(self, name: str, entry, path: str, scope: Scope, who: str) -> int:
+        if name == "input":
+            return scope.input_ref
+        s = scope
+        while s is not None:
+            if name in s.names:
+                return s.names[name]
+            s = s.parent
+        if name in self.global_names:
+            return self.global_names[name]
+        if name in scope.declared or (entry.get("name") == name):
+            what = "itself" if entry.get("name") == name else "a layer defined later"
+            self.report("NS209", f"{who}`inputs` refers to `{name}`, {what}; a layer can only read "
+                        "layers written before it", entry, "inputs", f"{path}.inputs")
+            raise _Skip
+        known = [k for s in _chain(scope) for k in s.names] + list(self.global_names)
+        hint = difflib.get_close_matches(name, known, n=1)
+        self.report("NS202", f"{who}`inputs` names `{name}`, which is no layer in scope"
+                    + (f" (did you mean `{hint[0]}`?)" if hint else ""), entry, "inputs", f"{path}.inputs")
+        raise _Skip
+
+    def expand_instance(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict) -> int:
+        who = f"{scope.prefix}{inst}: "
+        refs = self.resolve_inputs(entry, path, scope, who)
+        if POISON in refs:
+            raise _Skip
+        shapes = [self.graph.shape_of(r) for r in refs]
+        if any(s is None for s in shapes):
+            raise _Skip
+        in_vars = scope.in_vars if scope.in_vars is not None else dims_vars(shapes[0])
+        vars = {**vars, **in_vars}
+        if "when" in entry:
+            keep = self.evaluate(entry, "when", entry["when"], vars, who, path)
+            if not isinstance(keep, bool):
+                self.report("NS211", f"{who}`when` must be true or false, got {keep!r}", entry, "when",
+                            f"{path}.when")
+                raise _Skip
+            if not keep:
+                return refs[0]
+        type_ = entry["type"]
+        if type_ in self.blocks and type_ not in REGISTRY:
+            return self.expand_call(entry, path, scope, inst, vars, refs)
+        op = REGISTRY.get(type_)
+        if op is None:
+            self.report("NS105", f"{who}unknown layer type `{type_}`", entry, "type", f"{path}.type")
+            raise _Skip
+        attrs = {}
+        for attr in op.attrs:
+            if attr.name in entry:
+                value = self.evaluate(entry, attr.name, entry[attr.name], vars, who, path)
+                attrs[attr.name] = self.normalize(attr.kind, value, entry, attr.name, who, path)
+            elif attr.default is REQUIRED:
+                self.report("NS102", f"{who}{type_} layer is missing `{attr.name}`", entry, "type", path)
+                raise _Skip
+            else:
+                attrs[attr.name] = attr.default
+        batchnorm = False
+        if "batchnorm" in entry:
+            batchnorm = self.normalize("bool", self.evaluate(entry, "batchnorm", entry["batchnorm"], vars, who, path),
+                                       entry, "batchnorm", who, path)
+        if op.has_bias:
+            bias = entry.get("bias", not batchnorm)
+            attrs["bias"] = self.normalize("bool", self.evaluate(entry, "bias", bias, vars, who, path),
+                                           entry, "bias", who, path)
+        fused = (("batchnorm",) if batchnorm else ()) + ((entry["activation"],) if entry.get("activation") else ())
+        if len(self.graph.layers) >= self.limits.max_layers:
+            self.report("NS212", f"the expanded network has more than {self.limits.max_layers:,} layers "
+                        "(raise the limit with --max-layers)", entry, "type", path)
+            raise _Stop
+        layer = Layer(name=scope.prefix + inst, type=type_, attrs=attrs, inputs=refs,
+                      source=Source(entry.span[0], entry.span[1], path, scope.calls) if entry.span
+                      else Source(0, 0, path, scope.calls),
+                      node=entry, fused=fused, note=entry.get("note"))
+        try:
+            check_arity(op, len(refs))
+            layer.output = infer_layer(op, attrs, shapes)
+        except ShapeError as exc:
+            key = exc.key if exc.key in entry else None
+            self.report(exc.code, f"{who}{exc.message}", entry, key, f"{path}.{key}" if key else path)
+            raise _Skip from None
+        self.graph.layers.append(layer)
+        return len(self.graph.layers) - 1
+
+    def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
+        name = entry["type"]
+        who = f"{scope.prefix}{inst}: "
+        if name in scope.blocks:
+            chain = " -> ".join((*scope.blocks[scope.blocks.index(name):], name))
+            self.report("NS208", f"{who}block `{name}` calls itself ({chain})", entry, "type", f"{path}.type")
+            raise _Skip
+        if len(scope.blocks) >= self.limits.max_call_depth:
+            self.report("NS214", f"{who}blocks are nested more than {self.limits.max_call_depth} calls deep "
+                        "(raise the limit with --max-call-depth)", entry, "type", f"{path}.type")
+            raise _Skip
+        if f"blocks.{name}" in self.bad:
+            raise _Skip
+        block = self.blocks[name]
+        declared = block.get("args") or {}
+        args = {}
+        for arg, default in declared.items():
+            if arg in entry:
+                args[arg] = self.evaluate(entry, arg, entry[arg], vars, who, path)
+            elif default is None:
+                self.report("NS102", f"{who}block `{name}` needs the argument `{arg}`", entry, "type", path)
+                raise _Skip
+            else:
+                args[arg] = self.evaluate(declared, arg, default, self.graph.params, f"block {name} ", f"blocks.{name}.args")
+        for key in entry:
+            if key not in COMMON_KEYS and key not in declared:
+                self.report("NS101", f"{who}block `{name}` has no argument `{key}`", entry, key, f"{path}.{key}")
+                raise _Skip
+        body = Scope(prefix=f"{scope.prefix}{inst}.", names={}, history=[refs[0]], input_ref=refs[0],
+                     parent=scope, vars={**self.graph.params, **args},
+                     in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
+                     declared={}, calls=(*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path)),
+                     blocks=(*scope.blocks, name))
+        self.expand_list(block.get("layers") or [], body)
+        return body.history[-1]
+
+
+def _chain(scope: Scope):
+    while scope is not None:
+        yield scope
+        scope = scope.parent
+
+
+def _int(value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
+        value = int(value)
+    if value < minimum:
+        raise ValueError(f"must be >= {minimum}, got {value}")
+    if value > INT64_MAX:
+        raise ValueError(f"is larger than 2**63 - 1 ({value})")
+    return value
+
+
+def _normalize(kind: str, value):
+    if kind == "int+":
+        return _int(value, 1)
+    if kind == "int0":
+        return _int(value, 0)
+    if kind in ("pair+", "pair0"):
+        lo = 1 if kind == "pair+" else 0
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError(f"must be a number or a pair [h, w], got {len(value)} values")
+            return (_int(value[0], lo), _int(value[1], lo))
+        v = _int(value, lo)
+        return (v, v)
+    if kind == "padding":
+        if value in ("same", "valid"):
+            return value
+        if isinstance(value, list):
+            vals = tuple(_int(v, 0) for v in value)
+            if len(vals) == 2:
+                return (vals[0], vals[0], vals[1], vals[1])
+            if len(vals) == 4:
+                return vals
+            raise ValueError(f"must be same, valid, a number, [h, w] or [top, bottom, left, right]; got {len(vals)} values")
+        v = _int(value, 0)
+        return (v, v, v, v)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, got {value!r}")
+        return value
+    if kind == "number+":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"must be a number > 0, got {value!r}")
+        return value
+    if kind == "rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"must be a number from 0 to 1, got {value!r}")
+        return value
+    if kind == "mode":
+        if value not in ("nearest", "bilinear"):
+            raise ValueError(f"must be nearest or bilinear, got {value!r}")
+        return value
+    raise ValueError(f"has an unknown attribute kind {kind}")
+
+
+def expand(data: PosDict, overrides: dict | None = None, limits: Limits = DEFAULT_LIMITS,
+           bad_paths: set[str] | frozenset = frozenset()) -> tuple[Graph | None, list[Diagnostic]]:
+    """Expand a validated spec into a flat, shape-annotated graph (None when it cannot be built)."""
+    expander = Expander(data, overrides, limits, bad_paths)
+    graph = expander.run()
+    return graph, expander.diags

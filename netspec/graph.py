@@ -1,0 +1,65 @@
+"""The flat graph that expansion produces and every later stage reads.
+
+Invariant: `Graph.layers` is in execution order and every input of a layer is an earlier layer
+(or INPUT, the network input), so one forward pass over the list is a topological walk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ops.base import Cost, Shape
+
+INPUT = -1  # reference to the network input
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a layer was written: its YAML mapping, and the block calls that led there (outermost first)."""
+
+    line: int
+    column: int
+    path: str
+    calls: tuple[tuple[int, int, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Layer:
+    name: str
+    type: str
+    attrs: dict
+    inputs: list[int]
+    source: Source
+    node: object = None  # the PosDict that wrote it, for diagnostics at a key
+    output: Shape | None = None
+    fused: tuple[str, ...] = ()  # ("batchnorm", "relu6"): applied to the output, in that order
+    note: str | None = None
+    # Filled by the cost stage: per-sample op parts, their batch-scaled rows, and the layer's sum.
+    parts: list[tuple[str, Cost]] = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    cost: object = None
+
+
+@dataclass(slots=True)
+class Graph:
+    name: str
+    input: Shape
+    batch: int = 1
+    dtype: str = "float32"
+    params: dict = field(default_factory=dict)
+    layers: list[Layer] = field(default_factory=list)
+    budget: object = None  # the spec's `budget:` mapping (a PosDict), if any
+    lint_ignore: tuple[str, ...] = ()
+    output_ref: int = INPUT  # the network's output: the last layer as written
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    def shape_of(self, ref: int) -> Shape | None:
+        return self.input if ref == INPUT else self.layers[ref].output
+
+    def name_of(self, ref: int) -> str:
+        return "input" if ref == INPUT else self.layers[ref].name

@@ -1,0 +1,67 @@
+"""Ops that join tensors: add and multiply (with broadcasting), concat on channels.
+
+add/multiply: k − 1 FLOPs per output element for k inputs; concat: none. Both read every input
+element and write every output element.
+"""
+
+from __future__ import annotations
+
+from .base import Cost, Op, ShapeError, fmt_shape, numel, register
+
+
+class BroadcastOp(Op):
+    """Inputs broadcast right-aligned, as in NumPy: a vector C scales every position of HxWxC."""
+
+    min_inputs = 2
+    max_inputs = None
+
+    def __init__(self, type_: str) -> None:
+        self.type = type_
+
+    def infer(self, a, ins):
+        out = ins[0]
+        for i, shape in enumerate(ins[1:], start=2):
+            out = self.broadcast(out, shape, i)
+        return out
+
+    def broadcast(self, x, y, i):
+        if x == y:
+            return x
+        if len(x) == len(y) and x[:-1] == y[:-1] and x[-1] != y[-1]:
+            raise ShapeError("NS203", f"{self.type}: inputs {fmt_shape(x)} and {fmt_shape(y)} differ in channels",
+                             "inputs")
+        n = max(len(x), len(y))
+        xs, ys = (1,) * (n - len(x)) + x, (1,) * (n - len(y)) + y
+        out = []
+        for dx, dy in zip(xs, ys):
+            if dx != dy and 1 not in (dx, dy):
+                raise ShapeError("NS203", f"{self.type}: input {i} ({fmt_shape(y)}) does not broadcast against "
+                                 f"{fmt_shape(x)}", "inputs")
+            out.append(max(dx, dy))
+        return tuple(out)
+
+    def cost(self, a, ins, out):
+        n = numel(out)
+        reads = sum(numel(s) for s in ins)
+        return [(self.type, Cost(flops=(len(ins) - 1) * n, input_reads=reads, output_writes=n, act_io=reads + n))]
+
+
+class ConcatOp(Op):
+    type = "concat"
+    min_inputs = 2
+    max_inputs = None
+
+    def infer(self, a, ins):
+        first = ins[0]
+        for i, shape in enumerate(ins[1:], start=2):
+            if len(shape) != len(first) or shape[:-1] != first[:-1]:
+                raise ShapeError("NS203", f"concat: input {i} is {fmt_shape(shape)} but input 1 is "
+                                 f"{fmt_shape(first)}; all but the channels must match", "inputs")
+        return (*first[:-1], sum(s[-1] for s in ins))
+
+    def cost(self, a, ins, out):
+        n = numel(out)
+        return [("concat", Cost(input_reads=n, output_writes=n, act_io=2 * n))]
+
+
+register(BroadcastOp("add"), BroadcastOp("multiply"), ConcatOp())

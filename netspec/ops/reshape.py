@@ -1,0 +1,42 @@
+"""Ops that change the layout: flatten (a free view) and upsample.
+
+upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds); it reads
+every input element and writes every output element.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import Attr, Cost, Op, ShapeError, fmt_shape, numel, register
+
+
+class FlattenOp(Op):
+    type = "flatten"
+    is_view = True
+
+    def infer(self, a, ins):
+        if len(ins[0]) == 1:
+            raise ShapeError("NS206", f"flatten needs an image or a sequence; its input is already the vector "
+                             f"{fmt_shape(ins[0])}", "inputs")
+        return (numel(ins[0]),)
+
+
+class UpsampleOp(Op):
+    type = "upsample"
+    attrs = (Attr("scale", "number+"), Attr("mode", "mode", "nearest"))
+
+    def infer(self, a, ins):
+        self.require_image(ins[0])
+        h, w, c = ins[0]
+        s = a["scale"]
+        return (math.floor(h * s), math.floor(w * s), c)
+
+    def cost(self, a, ins, out):
+        n = numel(out)
+        per = 7 if a["mode"] == "bilinear" else 0
+        return [("upsample", Cost(flops=per * n, input_reads=numel(ins[0]), output_writes=n,
+                                  act_io=numel(ins[0]) + n))]
+
+
+register(FlattenOp(), UpsampleOp())

@@ -1,0 +1,99 @@
+"""The pipeline: load -> validate -> expand (+ infer) -> cost -> judge -> lint, for one spec.
+
+Each stage adds diagnostics; a stage runs only on what the earlier ones could build, so one bad
+node is reported once and the rest of the file is still checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import ERROR, Diagnostic
+from .loader import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
+
+
+@dataclass(slots=True)
+class Options:
+    overrides: dict = field(default_factory=dict)  # --set name=value
+    limits: Limits = DEFAULT_LIMITS
+    budgets: list = field(default_factory=list)  # extra budget sources, in precedence order
+    ignore: tuple[str, ...] = ()  # codes disabled for the run
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    graph: object = None  # netspec.graph.Graph when the spec could be expanded
+    totals: object = None  # netspec.cost.Totals when costs were computed
+    budget: list = field(default_factory=list)  # netspec.budget.BudgetStatus entries
+    io_error: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == ERROR for d in self.diagnostics)
+
+
+def check_loaded(loaded: Loaded, path: str, options: Options | None = None) -> FileResult:
+    options = options or Options()
+    result = FileResult(path=path, diagnostics=list(loaded.diagnostics))
+    data = loaded.data
+    from .loader import PosDict
+
+    if not isinstance(data, PosDict) or any(d.code in _FATAL for d in result.diagnostics):
+        return _finish(result, path, options)
+    from .validate import validate
+
+    schema_diags = validate(data)
+    result.diagnostics += schema_diags
+    if any(d.path in ("", "layers") or d.path.split(".")[0].split("[")[0] in _HEADER for d in schema_diags):
+        return _finish(result, path, options)
+    from .expand import bad_entry_paths, expand
+
+    bad = bad_entry_paths(schema_diags + loaded.diagnostics)
+    graph, diags = expand(data, options.overrides, options.limits, bad)
+    result.diagnostics += diags
+    if graph is None or not result.ok:
+        return _finish(result, path, options)
+    result.graph = graph
+    from .cost import annotate_costs
+
+    result.totals = annotate_costs(graph)
+    from .budget import judge
+    from .lint import lint
+
+    budget_diags, result.budget = judge(graph, result.totals, options.budgets)
+    result.diagnostics += budget_diags
+    result.diagnostics += lint(graph, result.totals)
+    return _finish(result, path, options)
+
+
+# Loader findings after which the data cannot be trusted at all.
+_FATAL = {"NS002", "NS005", "NS006", "NS007", "NS009", "NS010", "NS011", "NS012"}
+# Top-level keys whose errors leave nothing to expand.
+_HEADER = {"input", "batch", "dtype", "params"}
+
+
+def _finish(result: FileResult, path: str, options: Options) -> FileResult:
+    ignored = set(options.ignore)
+    if result.graph is not None:
+        ignored |= set(result.graph.lint_ignore)
+    diags = [d for d in result.diagnostics if d.code not in ignored or d.severity == ERROR]
+    for d in diags:
+        d.file = path
+    diags.sort(key=lambda d: (d.line, d.column, d.code))
+    result.diagnostics = diags
+    return result
+
+
+def check_path(path: str, options: Options | None = None) -> FileResult:
+    options = options or Options()
+    loaded = load_file(path, options.limits)
+    result = check_loaded(loaded, path, options)
+    result.io_error = any(d.code == "NS001" for d in result.diagnostics)
+    return result
+
+
+def check_text(text: str, path: str = "<string>", options: Options | None = None) -> FileResult:
+    options = options or Options()
+    return check_loaded(load_text(text, options.limits), path, options)

@@ -1,0 +1,40 @@
+"""Quantities of the contract: plain numbers, SI suffixes for counts (4.2M), IEC or SI for bytes (8MiB)."""
+
+from __future__ import annotations
+
+import re
+
+_Q = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([KMGT]i?B?|B)?\s*$")
+_SI = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_IEC = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+class QuantityError(ValueError):
+    pass
+
+
+def parse_quantity(value, bytes_: bool = False) -> int:
+    """4.2M -> 4_200_000; 8MiB -> 8_388_608; 16MB -> 16_000_000. Rounded to the nearest integer."""
+    if isinstance(value, bool):
+        raise QuantityError(f"{value!r} is not a quantity")
+    if isinstance(value, (int, float)):
+        if value < 0 or value != value or value in (float("inf"),):
+            raise QuantityError(f"{value!r} is not a quantity (a number >= 0)")
+        return round(value)
+    m = _Q.match(str(value))
+    if not m:
+        raise QuantityError(f"{value!r} is not a quantity (use a number, or K/M/G/T, KiB/MiB/GiB, KB/MB/GB)")
+    number, suffix = m.group(1), m.group(2) or ""
+    unit = suffix[:-1] if suffix.endswith("B") else suffix
+    factor = _IEC.get(unit) or _SI.get(unit)
+    if factor is None:
+        raise QuantityError(f"{value!r} is not a quantity")
+    from fractions import Fraction
+
+    return round(Fraction(number) * factor)
+
+
+def format_quantity(n: int, bytes_: bool = False) -> str:
+    from .report import units
+
+    return units.nbytes(n) if bytes_ else units.count(n)

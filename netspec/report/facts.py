@@ -1,0 +1,61 @@
+"""Plain-data facts of a checked spec (the JSON contract), shared by the JSON, diff and API users."""
+
+from __future__ import annotations
+
+
+def diagnostic_dict(d) -> dict:
+    return {"code": d.code, "name": d.name, "severity": d.severity, "message": d.message,
+            "line": d.line, "column": d.column, "end_line": d.end_line, "end_column": d.end_column,
+            "path": d.path}
+
+
+def _attr(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
+def layer_dict(graph, layer) -> dict:
+    src = layer.source
+    out = {
+        "name": layer.name,
+        "type": layer.type,
+        "inputs": [graph.name_of(r) for r in layer.inputs],
+        "output": list(layer.output),
+        "attrs": {k: _attr(v) for k, v in layer.attrs.items()},
+        "fused": list(layer.fused),
+        "source": {"line": src.line, "column": src.column, "path": src.path,
+                   "calls": [{"line": c[0], "column": c[1], "path": c[2]} for c in src.calls]},
+    }
+    if layer.note:
+        out["note"] = layer.note
+    out.update(layer.cost.as_dict())
+    out["parts"] = [{"label": r.label, **r.as_dict()} for r in layer.rows]
+    return out
+
+
+def network_dict(result) -> dict | None:
+    graph, totals = result.graph, result.totals
+    if graph is None or totals is None:
+        return None
+    t = totals.as_dict()
+    t["peak_activation_memory"] = totals.peak_activation_memory
+    t["peak_layer"] = totals.peak_layer
+    t["arithmetic_intensity"] = round(totals.arithmetic_intensity, 4)
+    t["layers"] = len(graph.layers)
+    return {
+        "name": graph.name,
+        "input": list(graph.input),
+        "batch": graph.batch,
+        "dtype": graph.dtype,
+        "params_used": graph.params,
+        "output": list(graph.shape_of(graph.output_ref)),
+        "totals": t,
+        "budget": [b.as_dict() for b in result.budget],
+        "layers": [layer_dict(graph, layer) for layer in graph.layers],
+    }
+
+
+def file_dict(result) -> dict:
+    return {"path": result.path, "ok": result.ok,
+            "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
+            "network": network_dict(result)}
+

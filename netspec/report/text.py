@@ -1,0 +1,77 @@
+"""Terminal/CI-log text: `path:line:col: severity[CODE] message`, a summary line per file, and
+with --layers the aligned per-layer table."""
+
+from __future__ import annotations
+
+from ..diagnostics import ERROR, WARNING
+from . import units
+from .table import COLUMNS, rows
+
+_RIGHT = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs"}
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if on else text
+
+
+def diagnostic_line(d, color: bool = False) -> str:
+    sev = _paint(d.severity, "1;31" if d.severity == ERROR else "1;33", color)
+    where = f"{d.file}:{d.line}:{d.column}" if d.line else d.file
+    return f"{where}: {sev}[{d.code}] {d.message}"
+
+
+def summary_line(result) -> str:
+    g, t = result.graph, result.totals
+    return (f"{result.path}: ok — {len(g.layers)} layers, output {'x'.join(map(str, g.shape_of(g.output_ref)))}, "
+            f"params {units.count(t.params)}, MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, "
+            f"memory accesses {units.count(t.memory_accesses)}, peak activations "
+            f"{units.nbytes(t.peak_activation_memory)}")
+
+
+def budget_lines(result) -> list[str]:
+    return [f"  budget {b.headroom_text()}" for b in result.budget]
+
+
+def layer_table(result) -> str:
+    table = [COLUMNS] + [cells for _, cells in rows(result.graph, result.totals)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    lines = []
+    for n, r in enumerate(table):
+        cells = [c.rjust(w) if COLUMNS[i] in _RIGHT else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append(" ".join(cells).rstrip())
+        if n == 0 or n == len(table) - 2:
+            lines.append("-" * len(lines[0]))
+    t = result.totals
+    lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {t.peak_layer}; "
+                 f"compulsory traffic {units.nbytes(t.compulsory_bytes)}, weights {units.nbytes(t.weight_bytes)}, "
+                 f"arithmetic intensity {t.arithmetic_intensity:.1f} FLOPs/byte; * = top layers by MACCs")
+    return "\n".join(lines)
+
+
+def render(report) -> str:
+    out: list[str] = []
+    errors = warnings = failed = 0
+    for result in report.results:
+        for d in result.diagnostics:
+            out.append(diagnostic_line(d, report.color))
+            errors += d.severity == ERROR
+            warnings += d.severity == WARNING
+        bad = not result.ok or (report.strict and any(d.severity == WARNING for d in result.diagnostics))
+        failed += bad
+        if result.totals is not None:
+            if report.layers:
+                out.append(f"\n{result.path} ({result.graph.name})")
+                out.append(layer_table(result))
+            if not report.quiet and not bad:
+                out.append(summary_line(result))
+                out.extend(budget_lines(result))
+    n = len(report.results)
+    if errors or warnings or not report.quiet:
+        files = f"{n} file{'s' if n != 1 else ''} checked"
+        if errors or warnings:
+            out.append(f"Found {errors} error{'s' if errors != 1 else ''} and {warnings} "
+                       f"warning{'s' if warnings != 1 else ''} in {failed or n} of {files.replace(' checked', '')} "
+                       f"({files}).")
+        elif n != 1:
+            out.append(f"All {files} clean.")
+    return "\n".join(out) + ("\n" if out else "")
