@@ -1,19 +1,227 @@
-"""Stage 6, judge: budget rules against the totals and the layers (filled in by the budgets work)."""
+"""Stage 6, judge: hold the totals and every layer to the budgets.
+
+Budgets come from three sources, later overriding earlier, key by key: the spec's `budget:`, a
+policy file (`--budget-file`, optionally keyed by spec name or path glob), and command-line flags
+(`--max-maccs 300M`). Every limit remembers where it was set, so a violation can say so.
+"""
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic
+from .quantity import QuantityError, parse_quantity
+from .report import units
+
+TOTAL_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes",
+              "peak_activation_memory")
+LAYER_KEYS = TOTAL_KEYS[:-1]
+BYTE_KEYS = {"compulsory_bytes", "weight_bytes", "peak_activation_memory"}
+LABELS = {"params": "params", "maccs": "MACCs", "flops": "FLOPs", "memory_accesses": "memory accesses",
+          "compulsory_bytes": "compulsory bytes", "weight_bytes": "weight bytes",
+          "peak_activation_memory": "peak activation memory"}
+
 
 class BudgetError(Exception):
-    pass
+    """A budget that cannot be used (bad policy file, bad flag); ends the run with exit 2."""
 
 
-def load_budget_file(path):
-    raise BudgetError("--budget-file is not supported yet")
+@dataclass(frozen=True, slots=True)
+class Limit:
+    key: str
+    value: int
+    raw: str  # as the user wrote it: "300M"
+    origin: str  # "specs/x.yaml:88:3", "team.yaml:4:5" or "--max-maccs"
+    per_layer: bool = False
 
 
-def command_line_budget(flags):
-    return None
+@dataclass(slots=True)
+class BudgetSource:
+    """A policy: limits for every spec, and per-spec-pattern limits applied after them."""
+
+    name: str
+    limits: list[Limit] = field(default_factory=list)
+    by_spec: list[tuple[str, list[Limit]]] = field(default_factory=list)
+
+    def applicable(self, spec_name: str, path: str) -> list[Limit]:
+        out = list(self.limits)
+        for pattern, limits in self.by_spec:
+            if fnmatch.fnmatchcase(spec_name, pattern) or fnmatch.fnmatchcase(path, pattern) \
+                    or fnmatch.fnmatchcase(path.replace("\\", "/"), pattern):
+                out += limits
+        return out
 
 
-def judge(graph, totals, sources):
-    return [], []
+@dataclass(slots=True)
+class BudgetStatus:
+    """One limit against its actual value (the largest layer for a per-layer limit)."""
+
+    limit: Limit
+    actual: int
+    layer: str | None = None
+
+    @property
+    def over(self) -> bool:
+        return self.actual > self.limit.value
+
+    def headroom_text(self) -> str:
+        """`maccs 300.8M / 320M (94%)`."""
+        key = ("per-layer " if self.limit.per_layer else "") + self.limit.key
+        share = f"{100 * self.actual / self.limit.value:.0f}%" if self.limit.value else "-"
+        where = f", largest {self.layer}" if self.layer else ""
+        return f"{key} {fmt(self.limit.key, self.actual)} / {self.limit.raw} ({share}{where})" + \
+            (" OVER" if self.over else "")
+
+    def as_dict(self) -> dict:
+        return {"key": self.limit.key, "per_layer": self.limit.per_layer, "limit": self.limit.value,
+                "limit_text": self.limit.raw, "origin": self.limit.origin, "actual": self.actual,
+                "layer": self.layer, "ok": not self.over}
+
+
+def fmt(key: str, n: int) -> str:
+    return units.nbytes(n) if key in BYTE_KEYS else units.count(n)
+
+
+def _raw(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def limits_from_mapping(mapping, where, per_layer: bool = False) -> list[Limit]:
+    """Limits from a `budget:`-shaped mapping; `where(mapping, key)` gives the origin of a key.
+
+    Raises BudgetError on unknown keys or bad quantities (the spec's own budget is schema-checked
+    before it gets here, so this only fires for policy files).
+    """
+    out = []
+    keys = LAYER_KEYS if per_layer else TOTAL_KEYS
+    for key, value in mapping.items():
+        if key == "per_layer" and not per_layer:
+            if not isinstance(value, dict):
+                raise BudgetError(f"{where(mapping, key)}: [NS303] `per_layer` must be a mapping of budget keys")
+            out += limits_from_mapping(value, where, per_layer=True)
+            continue
+        if key not in keys:
+            hint = difflib.get_close_matches(str(key), keys, n=1)
+            raise BudgetError(f"{where(mapping, key)}: [NS303] unknown budget key `{key}`"
+                              + (f" (did you mean `{hint[0]}`?)" if hint else f"; known: {', '.join(keys)}"))
+        try:
+            amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
+        except QuantityError as exc:
+            raise BudgetError(f"{where(mapping, key)}: [NS303] `{key}`: {exc}") from None
+        out.append(Limit(key, amount, _raw(value), where(mapping, key), per_layer))
+    return out
+
+
+def _origin(path: str):
+    """A `where` function: `path:line:col` of a key in a loaded mapping."""
+
+    def where(mapping, key) -> str:
+        span = mapping.key_span(key) if hasattr(mapping, "key_span") else None
+        return f"{path}:{span[0]}:{span[1]}" if span else path
+
+    return where
+
+
+def spec_budget(graph, path: str) -> BudgetSource | None:
+    if not graph.budget:
+        return None
+    return BudgetSource("spec", limits_from_mapping(graph.budget, _origin(path)))
+
+
+def load_budget_file(path: str) -> BudgetSource:
+    """A team policy: `budget:` for every spec, `specs: {glob-or-name: {...}}` for some."""
+    from .loader import load_file
+
+    loaded = load_file(path)
+    if loaded.diagnostics:
+        d = loaded.diagnostics[0]
+        raise BudgetError(f"{path}:{d.line}:{d.column}: [{d.code}] {d.message}" if d.line else d.message)
+    data = loaded.data
+    where = _origin(path)
+    if not isinstance(data, dict):
+        raise BudgetError(f"{path}: [NS303] a budget file is a mapping with `budget:` and/or `specs:`")
+    for key in data:
+        if key not in ("budget", "specs"):
+            raise BudgetError(f"{where(data, key)}: [NS303] unknown key `{key}` in a budget file "
+                              "(expected `budget:` and `specs:`)")
+    top = data.get("budget") or {}
+    specs = data.get("specs") or {}
+    if not isinstance(top, dict):
+        raise BudgetError(f"{where(data, 'budget')}: [NS303] `budget` must be a mapping")
+    if not isinstance(specs, dict):
+        raise BudgetError(f"{where(data, 'specs')}: [NS303] `specs` must map spec names or globs to budgets")
+    source = BudgetSource("file", limits_from_mapping(top, where))
+    for pattern, mapping in specs.items():
+        if not isinstance(mapping, dict):
+            raise BudgetError(f"{where(specs, pattern)}: [NS303] the budget for `{pattern}` must be a mapping")
+        source.by_spec.append((str(pattern), limits_from_mapping(mapping, where)))
+    return source
+
+
+def command_line_budget(flags: dict) -> BudgetSource | None:
+    """`--max-maccs 300M` and friends; None when no flag was given."""
+    limits = []
+    for key, value in flags.items():
+        if value is None:
+            continue
+        flag = "--max-" + ("peak-memory" if key == "peak_activation_memory" else key.replace("_", "-"))
+        try:
+            amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
+        except QuantityError as exc:
+            raise BudgetError(f"{flag}: {exc}") from None
+        limits.append(Limit(key, amount, _raw(value), flag))
+    return BudgetSource("flags", limits) if limits else None
+
+
+def effective_limits(graph, path: str, sources: list[BudgetSource]) -> list[Limit]:
+    """The limit in force per (per_layer, key): the last source that sets it wins."""
+    chosen: dict[tuple[bool, str], Limit] = {}
+    spec = spec_budget(graph, path)
+    for source in ([spec] if spec else []) + list(sources):
+        for limit in source.applicable(graph.name, path):
+            chosen[(limit.per_layer, limit.key)] = limit
+    return list(chosen.values())
+
+
+def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Diagnostic], list[BudgetStatus]]:
+    """Diagnostics for every limit exceeded, and the status of every limit (for headroom).
+
+    Network-wide violations are anchored at `anchor` (the spec's `name:` key), per-layer ones at
+    the YAML that wrote the layer.
+    """
+    diags: list[Diagnostic] = []
+    statuses: list[BudgetStatus] = []
+    for limit in effective_limits(graph, path, sources):
+        if not limit.per_layer:
+            actual = getattr(totals, limit.key)
+            status = BudgetStatus(limit, actual)
+            statuses.append(status)
+            if status.over:
+                verb = "exceeds" if limit.key == "peak_activation_memory" else "exceed"
+                name = LABELS[limit.key] if limit.key == "peak_activation_memory" else f"total {LABELS[limit.key]}"
+                diags.append(Diagnostic(
+                    "NS301", f"{name} {fmt(limit.key, actual)} {verb} the budget {limit.raw} by "
+                    f"{fmt(limit.key, actual - limit.value)} ({_excess(actual, limit.value)}) "
+                    f"[budget at {limit.origin}]").at(anchor))
+            continue
+        worst, worst_layer = -1, None
+        for layer in graph.layers:
+            actual = getattr(layer.cost, limit.key)
+            if actual > worst:
+                worst, worst_layer = actual, layer
+            if actual > limit.value:
+                diags.append(Diagnostic(
+                    "NS302", f"layer {layer.name}: {LABELS[limit.key]} {fmt(limit.key, actual)} exceed the per-layer "
+                    f"budget {limit.raw} by {fmt(limit.key, actual - limit.value)} "
+                    f"({_excess(actual, limit.value)}) [budget at {limit.origin}]",
+                    line=layer.source.line, column=layer.source.column, path=layer.source.path))
+        statuses.append(BudgetStatus(limit, max(worst, 0), worst_layer.name if worst_layer else None))
+    return diags, statuses
+
+
+def _excess(actual: int, limit: int) -> str:
+    return f"{100 * (actual - limit) / limit:.1f}%" if limit else "inf%"

@@ -1,7 +1,86 @@
-"""Lint warnings (NS4xx) over the costed graph (filled in by the budgets work)."""
+"""Lint warnings (NS4xx) over the costed graph: things that are legal but usually a mistake.
+
+Each rule is a function named after its code's name, with a docstring that is its user doc; the
+list is kept short and precise (no warning on dropout before a classifier, on the classifier's own
+width, or on a 1×1 stride-2 shortcut, which are all deliberate).
+"""
 
 from __future__ import annotations
 
+from .diagnostics import Diagnostic
+from .graph import INPUT
 
-def lint(graph, totals):
-    return []
+CHANNEL_CHOOSERS = {"conv": "filters", "deconv": "filters", "separable": "filters", "dense": "units"}
+
+
+def _at(code: str, layer, message: str, key: str | None = None) -> Diagnostic:
+    node = layer.node
+    span = None
+    if node is not None and hasattr(node, "value_span"):
+        span = node.value_span(key) if key and key in node else node.span
+    d = Diagnostic(code, f"layer {layer.name}: {message}", path=layer.source.path + (f".{key}" if key else ""))
+    return d.at(span) if span else d.at((layer.source.line, layer.source.column, None, None))
+
+
+def channels_not_multiple_of_8(graph, totals):
+    """NS401: a layer that chooses its output width (filters, units) picks one not divisible by 8.
+
+    Vector units and tensor cores work in multiples of 8; the network's own output layer is exempt
+    (its width is the number of classes).
+    """
+    out = []
+    for j, layer in enumerate(graph.layers):
+        key = CHANNEL_CHOOSERS.get(layer.type)
+        if key and j != graph.output_ref and layer.output[-1] % 8:
+            out.append(_at("NS401", layer, f"{layer.output[-1]} output channels are not a multiple of 8", key))
+    return out
+
+
+def dense_dominates_params(graph, totals):
+    """NS402: one dense layer holds more than half of all parameters (VGG's first FC layer is the classic)."""
+    out = []
+    for layer in graph.layers:
+        if layer.type == "dense" and totals.params and layer.cost.params * 2 > totals.params:
+            share = 100 * layer.cost.params / totals.params
+            out.append(_at("NS402", layer, f"holds {share:.0f}% of all parameters "
+                                           f"({layer.cost.params:,} of {totals.params:,})", "units"))
+    return out
+
+
+def stride_exceeds_kernel(graph, totals):
+    """NS403: a window op whose stride is larger than its kernel never reads some input pixels.
+
+    1×1 convolutions with a stride are the standard subsampling shortcut and are not flagged.
+    """
+    out = []
+    for layer in graph.layers:
+        a = layer.attrs
+        if "kernel" not in a or layer.type == "deconv":
+            continue
+        stride = a.get("stride") or a["kernel"]
+        if a["kernel"] == (1, 1) and layer.type != "maxpool" and layer.type != "avgpool":
+            continue
+        if any(s > k for s, k in zip(stride, a["kernel"])):
+            out.append(_at("NS403", layer, f"stride {stride[0]}x{stride[1]} is larger than the kernel "
+                                           f"{a['kernel'][0]}x{a['kernel'][1]}: some input pixels are never read",
+                           "stride"))
+    return out
+
+
+def unused_output(graph, totals):
+    """NS404: a layer's output is read by no later layer and is not the network's output (a dead branch)."""
+    used = {graph.output_ref}
+    for layer in graph.layers:
+        used.update(r for r in layer.inputs if r != INPUT)
+    return [_at("NS404", layer, "its output is never used (a dead branch?)")
+            for j, layer in enumerate(graph.layers) if j not in used]
+
+
+RULES = (channels_not_multiple_of_8, dense_dominates_params, stride_exceeds_kernel, unused_output)
+
+
+def lint(graph, totals) -> list[Diagnostic]:
+    out = []
+    for rule in RULES:
+        out += rule(graph, totals)
+    return out

@@ -62,7 +62,7 @@ def check_loaded(loaded: Loaded, path: str, options: Options | None = None) -> F
     from .budget import judge
     from .lint import lint
 
-    budget_diags, result.budget = judge(graph, result.totals, options.budgets)
+    budget_diags, result.budget = judge(graph, result.totals, options.budgets, path, data.key_span("name"))
     result.diagnostics += budget_diags
     result.diagnostics += lint(graph, result.totals)
     return _finish(result, path, options)

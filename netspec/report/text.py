@@ -66,12 +66,17 @@ def render(report) -> str:
                 out.append(summary_line(result))
                 out.extend(budget_lines(result))
     n = len(report.results)
-    if errors or warnings or not report.quiet:
-        files = f"{n} file{'s' if n != 1 else ''} checked"
-        if errors or warnings:
-            out.append(f"Found {errors} error{'s' if errors != 1 else ''} and {warnings} "
-                       f"warning{'s' if warnings != 1 else ''} in {failed or n} of {files.replace(' checked', '')} "
-                       f"({files}).")
-        elif n != 1:
-            out.append(f"All {files} clean.")
+    if errors or warnings:
+        found = " and ".join(p for p in (_plural(errors, "error"), _plural(warnings, "warning")) if p)
+        out.append(f"Found {found}." if n == 1 else f"Found {found} in {failed_or_warned(report)} of {n} files.")
+    elif n > 1 and not report.quiet:
+        out.append(f"All {n} files clean.")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}" if n else ""
+
+
+def failed_or_warned(report) -> int:
+    return sum(1 for r in report.results if r.diagnostics)

@@ -1,0 +1,56 @@
+"""Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`: a status per spec, its problems,
+totals with budget headroom, and (with --layers) the per-layer table in a collapsible section."""
+
+from __future__ import annotations
+
+from ..budget import fmt
+from . import units
+from .table import COLUMNS, rows
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header, body) -> list[str]:
+    right = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs", "value", "used"}
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---:" if h in right else "---" for h in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in body]
+    return out
+
+
+def file_section(result, layers: bool) -> list[str]:
+    icon = "✅" if result.ok else "❌"
+    name = f" ({result.graph.name})" if result.graph is not None else ""
+    out = [f"### {icon} `{result.path}`{name}", ""]
+    for d in result.diagnostics:
+        where = f"{d.line}:{d.column}" if d.line else "-"
+        out.append(f"- **{d.severity}** `{d.code}` line {where}: {_cell(d.message)}")
+    if result.diagnostics:
+        out.append("")
+    t = result.totals
+    if t is not None:
+        body = [("params", units.count(t.params)), ("MACCs", units.count(t.maccs)), ("FLOPs", units.count(t.flops)),
+                ("memory accesses", units.count(t.memory_accesses)),
+                ("compulsory traffic", units.nbytes(t.compulsory_bytes)), ("weights", units.nbytes(t.weight_bytes)),
+                ("peak activation memory", f"{units.nbytes(t.peak_activation_memory)} at `{t.peak_layer}`")]
+        out += _md_table(("total", "value"), body) + [""]
+        if result.budget:
+            out += _md_table(("budget", "limit", "actual", "used", "status"), [
+                (("per-layer " if b.limit.per_layer else "") + b.limit.key, b.limit.raw,
+                 fmt(b.limit.key, b.actual) + (f" (`{b.layer}`)" if b.layer else ""),
+                 f"{100 * b.actual / b.limit.value:.0f}%" if b.limit.value else "-",
+                 "❌ over" if b.over else "✅") for b in result.budget]) + [""]
+        if layers:
+            out += ["<details><summary>Layers</summary>", ""]
+            out += _md_table(COLUMNS, [cells for _, cells in rows(result.graph, t)])
+            out += ["", "</details>", ""]
+    return out
+
+
+def render(report) -> str:
+    out = ["## netspec", ""]
+    for result in report.results:
+        out += file_section(result, report.layers)
+    return "\n".join(out).rstrip() + "\n"
