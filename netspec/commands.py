@@ -203,6 +203,55 @@ def build_options(set_items, budget_file, flags, ignore, max_file_size, max_laye
 
 
 @app.command()
+def diff(
+    base: Annotated[str, typer.Argument(help="The base spec: a path, or REV:path (read with git show).")],
+    head: Annotated[str, typer.Argument(help="The proposed spec: a path, or REV:path.")],
+    output_format: Annotated[str, typer.Option("--output-format", "-f", help="text, json or markdown.")] = "text",
+    fail_on_increase: Annotated[list[str], typer.Option(
+        "--fail-on-increase", metavar="METRIC=AMOUNT",
+        help="Exit 1 when METRIC grows by more than AMOUNT (5% or 100K); repeatable.")] = [],
+    set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
+                                            help="Override a param on both sides.")] = [],
+    budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE")] = None,
+    output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Compare two versions of a spec (for pull requests). Exit 1 only when a --fail-on-increase rule breaks."""
+    from .diff import SideError, compare, parse_rule, read_side
+    from .pipeline import check_text
+    from .report.diff_report import RENDERERS
+    from .report.text import diagnostic_line
+
+    if output_format not in RENDERERS:
+        raise usage_error(f"unknown --output-format {output_format!r}; choose one of {', '.join(RENDERERS)}")
+    try:
+        rules = [parse_rule(r) for r in fail_on_increase]
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    options = build_options(set_, budget_file, {}, [], None, None, None, None, None, None)
+    try:
+        sides = [read_side(base), read_side(head)]
+    except SideError as exc:
+        raise usage_error(str(exc)) from None
+    if sides[1].text is None:
+        raise usage_error(f"{head} does not exist")
+    invalid = False
+    for side in sides:
+        if side.text is not None:
+            side.result = check_text(side.text, side.label, options)
+            if side.result.totals is None:
+                invalid = True
+                for d in side.result.diagnostics:
+                    print(diagnostic_line(d), file=sys.stderr)
+    if invalid:
+        print("netspec: diff needs both sides to check without errors", file=sys.stderr)
+        raise typer.Exit(EXIT_PROBLEMS)
+    result = compare(sides[0], sides[1], rules)
+    write_output(RENDERERS[output_format](result), output_file)
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format (for editors and other validators)."""
     from .resources import schema_text

@@ -1,0 +1,100 @@
+"""Formats of `netspec diff`: text for the terminal, JSON for scripts, markdown for a PR comment."""
+
+from __future__ import annotations
+
+import json
+
+from ..budget import fmt
+from ..diff import DIFF_METRICS, TOTAL_METRICS
+
+LABEL = {"params": "params", "maccs": "MACCs", "flops": "FLOPs", "memory_accesses": "memory accesses",
+         "peak_activation_memory": "peak activation memory"}
+
+
+def _delta(key: str, b: int, h: int) -> tuple[str, str]:
+    d = h - b
+    sign = "+" if d > 0 else ("-" if d < 0 else "±")
+    pct = f"{100 * d / b:+.1f}%" if b else ("new" if h else "-")
+    return f"{sign}{fmt(key, abs(d))}", pct
+
+
+def _budget_text(side) -> str:
+    r = side.result
+    if side.text is None:
+        return "absent"
+    if r is None or r.totals is None:
+        return "invalid"
+    if not r.budget:
+        return "no budget"
+    over = [b for b in r.budget if b.over]
+    return ("over: " + ", ".join(b.headroom_text() for b in over)) if over else \
+        "within: " + ", ".join(b.headroom_text() for b in r.budget)
+
+
+def render_text(diff) -> str:
+    out = [f"netspec diff {diff.base.label} -> {diff.head.label}", ""]
+    rows = [("metric", "base", "head", "delta", "%")]
+    for m in TOTAL_METRICS:
+        b, h = diff.totals[m]
+        rows.append((LABEL[m], fmt(m, b), fmt(m, h), *_delta(m, b, h)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    counts = {s: sum(1 for c in diff.layers if c.status == s) for s in ("added", "removed", "changed")}
+    out += ["", f"layers: {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed"]
+    for c in diff.movers():
+        parts = [f"{LABEL[m]} {_delta(m, (c.base or {}).get(m, 0), (c.head or {}).get(m, 0))[0]}"
+                 for m in ("params", "maccs") if c.delta(m)]
+        shape = ""
+        if c.status == "changed" and c.base["output"] != c.head["output"]:
+            shape = f" output {'x'.join(map(str, c.base['output']))} -> {'x'.join(map(str, c.head['output']))}"
+        out.append(f"  {c.status:<8} {c.name}{shape}" + (f": {', '.join(parts)}" if parts else ""))
+    out += ["", f"budget base: {_budget_text(diff.base)}", f"budget head: {_budget_text(diff.head)}"]
+    out += [f"FAIL: {f}" for f in diff.failures]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(diff) -> str:
+    out = [f"### netspec: `{diff.head.label}` vs `{diff.base.label}`", "",
+           "| | base | head | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
+    for m in TOTAL_METRICS:
+        b, h = diff.totals[m]
+        out.append(f"| {LABEL[m]} | {fmt(m, b)} | {fmt(m, h)} | {' | '.join(_delta(m, b, h))} |")
+    counts = {s: sum(1 for c in diff.layers if c.status == s) for s in ("added", "removed", "changed")}
+    out += ["", f"**Layers:** {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed"]
+    movers = diff.movers()
+    if movers:
+        out += ["", "<details><summary>Biggest movers</summary>", "",
+                "| layer | change | Δ params | Δ MACCs | output |", "|---|---|---:|---:|---|"]
+        for c in movers:
+            shape = "x".join(map(str, (c.head or c.base)["output"]))
+            out.append(f"| `{c.name}` | {c.status} | {_delta('params', 0, c.delta('params'))[0]} | "
+                       f"{_delta('maccs', 0, c.delta('maccs'))[0]} | {shape} |")
+        out += ["", "</details>"]
+    out += ["", f"Budget: base {_budget_text(diff.base)}; head {_budget_text(diff.head)}."]
+    for f in diff.failures:
+        out.append(f"\n❌ **{f}**")
+    return "\n".join(out) + "\n"
+
+
+def render_json(diff) -> str:
+    def side(s):
+        r = s.result
+        return {"label": s.label, "exists": s.text is not None, "ok": bool(r and r.ok),
+                "budget": [b.as_dict() for b in r.budget] if r else []}
+
+    doc = {
+        "version": 1,
+        "base": side(diff.base),
+        "head": side(diff.head),
+        "totals": {m: {"base": b, "head": h, "delta": h - b} for m, (b, h) in diff.totals.items()},
+        "layers": [{"name": c.name, "status": c.status,
+                    "delta": {m: c.delta(m) for m in DIFF_METRICS}, "base": c.base, "head": c.head}
+                   for c in diff.layers if c.status != "same"],
+        "failures": diff.failures,
+        "ok": diff.ok,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
