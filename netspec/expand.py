@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
@@ -23,6 +24,7 @@ from .ops.base import REQUIRED
 POISON = -2  # reference to a tensor whose shape is unknown because of an earlier error
 INT64_MAX = 2**63 - 1
 COMMON_KEYS = ("type", "name", "inputs", "repeat", "when", "activation", "batchnorm", "bias", "note")
+_INSTANCE = re.compile(r"^[A-Za-z0-9_.-]+: ")  # the `stage3.1.dw: ` that starts a layer's message
 
 
 class _Skip(Exception):
@@ -83,12 +85,19 @@ class Expander:
         self.global_names: dict[str, int] = {}
         self.blocks = data.get("blocks") or {}
         self.graph: Graph | None = None
+        self.reported: set = set()  # (code, path, span, message without the instance name)
 
     # --- diagnostics -------------------------------------------------------------------------
     def report(self, code: str, message: str, node, key=None, path: str = "") -> None:
         span = None
         if isinstance(node, PosDict):
             span = node.value_span(key) if key is not None and key in node else node.span
+        # One mistake once: the repetitions of a layer (or the calls of a block) that fail the
+        # same way at the same node are reported for the first instance only.
+        seen = (code, path, span, _INSTANCE.sub("", message, count=1))
+        if seen in self.reported:
+            return
+        self.reported.add(seen)
         self.diags.append(Diagnostic(code, message, path=path).at(span))
 
     def evaluate(self, node: PosDict, key: str, value, vars: dict, who: str, path: str):
@@ -105,11 +114,19 @@ class Expander:
             raise _Skip from None
 
     def normalize(self, kind: str, value, node, key, who, path):
-        """Turn an evaluated value into the form ops expect, or report NS211."""
+        """Turn an evaluated value into the form ops expect, or report NS211 (NS215 past 2**63 - 1)."""
         try:
             return _normalize(kind, value)
+        except _TooLarge as exc:
+            self.report("NS215", f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
+            raise _Skip from None
         except ValueError as exc:
-            self.report("NS211", f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
+            # NS211 is for what an expression evaluated to; a literal the schema could not judge
+            # (.nan, .inf where any number is allowed) is an invalid value, NS104.
+            raw = node.get(key) if isinstance(node, dict) else None
+            written = is_expression(raw) or (isinstance(raw, list) and any(is_expression(v) for v in raw))
+            code = "NS211" if written or raw is None else "NS104"
+            self.report(code, f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
             raise _Skip from None
 
     # --- the whole spec ----------------------------------------------------------------------
@@ -131,6 +148,10 @@ class Expander:
             if dim > INT64_MAX:
                 self.report("NS215", f"input {key} {dim} is larger than 2**63 - 1", inp, key, f"input.{key}")
                 return None
+        if math.prod(shape) > INT64_MAX:
+            self.report("NS215", f"input {'x'.join(map(str, shape))} has more than 2**63 - 1 elements",
+                        data, "input", "input")
+            return None
         lint = data.get("lint") or {}
         self.graph = Graph(name=str(data.get("name", "")), input=shape, batch=batch,
                            dtype=data.get("dtype", "float32"), params=params, budget=data.get("budget"),
@@ -370,17 +391,28 @@ def _chain(scope: Scope):
         scope = scope.parent
 
 
+class _TooLarge(ValueError):
+    """A count beyond 2**63 - 1: NS215, not NS211."""
+
+
+def _show_number(value) -> str:
+    """A number for a message: floats as written by repr (1e+308), huge integers shortened."""
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text):,} digits)"
+
+
 def _int(value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
+    shown = value
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
             raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
         value = int(value)
     if value < minimum:
-        raise ValueError(f"must be >= {minimum}, got {value}")
+        raise ValueError(f"must be >= {minimum}, got {_show_number(shown)}")
     if value > INT64_MAX:
-        raise ValueError(f"is larger than 2**63 - 1 ({value})")
+        raise _TooLarge(f"is larger than 2**63 - 1 ({_show_number(shown)})")
     return value
 
 

@@ -1,0 +1,253 @@
+"""The model zoo (`specs/`) held to numbers from outside netspec.
+
+Every expectation here comes from a paper, from torchvision's published figures (as listed in
+`/work/shared/reference/published-tables.md`), from TF-slim's reference docstring, or from a hand
+computation written out below. None of them was copied from netspec's own output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netspec.cli import main
+from netspec.pipeline import Options, check_path
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+ALL_SPECS = sorted(str(p) for p in SPECS.rglob("*.yaml"))
+
+
+def check(name: str, **overrides):
+    result = check_path(str(SPECS / name), Options(overrides=overrides))
+    errors = [f"{d.line}:{d.column} {d.code} {d.message}" for d in result.diagnostics if d.severity == "error"]
+    assert result.ok and not errors, errors
+    assert result.graph is not None and result.totals is not None
+    return result
+
+
+def layer(result, name: str):
+    for l in result.graph.layers:
+        if l.name == name:
+            return l
+    raise AssertionError(f"no layer {name!r} in {[l.name for l in result.graph.layers]}")
+
+
+def part(l, label: str):
+    """The per-sample Cost of one part of a layer (e.g. the conv, without its fused batch norm)."""
+    found = [c for lab, c in l.parts if lab == label]
+    assert len(found) == 1, (l.name, [lab for lab, _ in l.parts])
+    return found[0]
+
+
+# --- hand computations ---------------------------------------------------------------------------
+
+def squeezenet1_1_maccs() -> int:
+    """torchvision squeezenet1_1 at 224: K*K*Cin*Hout*Wout*Cout summed by hand.
+
+    conv1 3x3/2, no padding: (224 - 3) // 2 + 1 = 111. Max pools 3x3/2 with ceil_mode:
+    ceil((111 - 3) / 2) + 1 = 55, ceil((55 - 3) / 2) + 1 = 27, ceil((27 - 3) / 2) + 1 = 13.
+    A fire module (in, s, e) at HxW: H*W*(in*s + s*e + 9*s*e).
+    """
+    conv1 = 111 * 111 * 64 * (3 * 3 * 3)                          # 21,290,688
+
+    def fire(hw, cin, s, e):
+        return hw * hw * (cin * s + s * e + 9 * s * e)
+
+    fires = (fire(55, 64, 16, 64)      # 34,073,600
+             + fire(55, 128, 16, 64)   # 37,171,200
+             + fire(27, 128, 32, 128)  # 32,845,824
+             + fire(27, 256, 32, 128)  # 35,831,808
+             + fire(13, 256, 48, 192)  # 17,651,712
+             + fire(13, 384, 48, 192)  # 18,690,048
+             + fire(13, 384, 64, 256)  # 31,842,304
+             + fire(13, 512, 64, 256))  # 33,226,752
+    conv10 = 13 * 13 * 512 * 1000                                 # 86,528,000
+    return conv1 + fires + conv10
+
+
+def squeezenet1_1_params() -> int:
+    """Weights + biases of every conv (all have a bias): K*K*Cin*Cout + Cout."""
+    def conv(k, cin, cout):
+        return k * k * cin * cout + cout
+
+    def fire(cin, s, e):
+        return conv(1, cin, s) + conv(1, s, e) + conv(3, s, e)
+
+    return (conv(3, 3, 64) + fire(64, 16, 64) + fire(128, 16, 64) + fire(128, 32, 128) + fire(256, 32, 128)
+            + fire(256, 48, 192) + fire(384, 48, 192) + fire(384, 64, 256) + fire(512, 64, 256)
+            + conv(1, 512, 1000))
+
+
+def googlenet_maccs() -> int:
+    """torchvision GoogLeNet (no aux heads) at 224, by hand; its "5x5" branch is a 3x3 conv.
+
+    conv1 7x7/2 -> 112; pools with ceil_mode: 112 -> 56, 56 -> 28, 28 -> 14, 14 -> 7 (2x2/2).
+    An inception module at HxW: H*W*(in*c1 + in*c3r + 9*c3r*c3 + in*c5r + 9*c5r*c5 + in*pool_proj).
+    """
+    def inception(hw, cin, c1, c3r, c3, c5r, c5, pp):
+        return hw * hw * (cin * c1 + cin * c3r + 9 * c3r * c3 + cin * c5r + 9 * c5r * c5 + cin * pp)
+
+    stem = 112 * 112 * 64 * (7 * 7 * 3) + 56 * 56 * 64 * 64 + 56 * 56 * 192 * (3 * 3 * 64)
+    modules = (inception(28, 192, 64, 96, 128, 16, 32, 32) + inception(28, 256, 128, 128, 192, 32, 96, 64)
+               + inception(14, 480, 192, 96, 208, 16, 48, 64) + inception(14, 512, 160, 112, 224, 24, 64, 64)
+               + inception(14, 512, 128, 128, 256, 24, 64, 64) + inception(14, 512, 112, 144, 288, 32, 64, 64)
+               + inception(14, 528, 256, 160, 320, 32, 128, 128)
+               + inception(7, 832, 256, 160, 320, 32, 128, 128) + inception(7, 832, 384, 192, 384, 48, 128, 128))
+    return stem + modules + 1024 * 1000
+
+
+# --- exact published figures ---------------------------------------------------------------------
+
+# (spec, params, MACCs): torchvision's published parameter counts and multiply-adds (its "GFLOPS").
+PUBLISHED = [
+    ("mobilenet_v2.yaml", 3_504_872, 300_774_272),
+    ("resnet50.yaml", 25_557_032, 4_089_184_256),
+    ("resnet18.yaml", 11_689_512, 1_814_073_344),
+    ("vgg16.yaml", 138_357_544, 15_470_264_320),
+    ("alexnet.yaml", 61_100_840, 714_188_480),
+    ("squeezenet1_1.yaml", 1_235_496, squeezenet1_1_maccs()),
+    ("googlenet.yaml", 6_624_904, googlenet_maccs()),
+]
+
+
+@pytest.mark.parametrize("spec,params,maccs", PUBLISHED, ids=[p[0] for p in PUBLISHED])
+def test_published_params_and_maccs(spec, params, maccs):
+    totals = check(spec).totals
+    assert totals.params == params
+    assert totals.maccs == maccs
+
+
+def test_hand_computations_agree_with_published_rounding():
+    # The hand sums above against torchvision's rounded figures (0.35 and 1.50 GFLOPS).
+    assert squeezenet1_1_params() == 1_235_496
+    assert round(squeezenet1_1_maccs() / 1e9, 2) == 0.35
+    assert round(googlenet_maccs() / 1e9, 2) == 1.50
+
+
+def test_mobilenet_v2_width_1_4():
+    totals = check("mobilenet_v2.yaml", width=1.4).totals
+    assert totals.params == 6_108_776
+    assert totals.maccs == 582_195_824
+
+
+def test_mobilenet_v2_width_1_4_from_the_command_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(SPECS / "mobilenet_v2.yaml"), "--set", "width=1.4", "-f", "json"])
+    assert exc.value.code == 0
+    totals = json.loads(capsys.readouterr().out)["files"][0]["network"]["totals"]
+    assert (totals["params"], totals["maccs"]) == (6_108_776, 582_195_824)
+
+
+def test_mobilenet_v2_paper_figures():
+    # Sandler et al.: 300M MAdds / 3.4M params at 1.0 (torchvision's classifier makes it 3.5M);
+    # 585M / 6.9M at 1.4 (torchvision keeps the last conv at 1792 and measures 582M).
+    t10 = check("mobilenet_v2.yaml").totals
+    assert round(t10.maccs / 1e6) == 301
+    t14 = check("mobilenet_v2.yaml", width=1.4).totals
+    assert abs(t14.maccs - 585e6) / 585e6 < 0.01
+
+
+def test_mobilenet_v2_channels_follow_make_divisible():
+    # Table 2 channels at 1.0; at 1.4 make_divisible(c * 1.4, 8): 32->48 (44.8), 16->24 (22.4),
+    # 24->32 (33.6), 32->48 (44.8), 64->88 (89.6), 96->136 (134.4), 160->224, 320->448; last 1792.
+    r10 = check("mobilenet_v2.yaml")
+    r14 = check("mobilenet_v2.yaml", width=1.4)
+    for name, c10, c14 in [("stem", 32, 48), ("ir1.project", 16, 24), ("ir2.1.project", 24, 32),
+                           ("ir3.2.project", 32, 48), ("ir4.3.project", 64, 88), ("ir5.2.project", 96, 136),
+                           ("ir6.2.project", 160, 224), ("ir7.project", 320, 448), ("last", 1280, 1792)]:
+        assert layer(r10, name).output[-1] == c10, name
+        assert layer(r14, name).output[-1] == c14, name
+
+
+# --- MobileNet V1 against the paper and TF-slim --------------------------------------------------
+
+def test_mobilenet_v1_paper_table6():
+    totals = check("mobilenet_v1.yaml").totals
+    assert abs(totals.maccs - 569e6) / 569e6 < 0.01
+    assert abs(totals.params - 4.2e6) / 4.2e6 < 0.01
+
+
+@pytest.mark.parametrize("width,madds_m,params_m", [(1.0, 569, 4.2), (0.75, 325, 2.6), (0.5, 149, 1.3),
+                                                   (0.25, 41, 0.5)])
+def test_mobilenet_v1_width_multipliers_table6(width, madds_m, params_m):
+    # The paper rounds to whole millions of Mult-Adds and to 0.1M params.
+    totals = check("mobilenet_v1.yaml", width=width).totals
+    assert round(totals.maccs / 1e6) == madds_m
+    assert round(totals.params / 1e6, 1) == params_m
+
+
+@pytest.mark.parametrize("resolution,madds_m", [(224, 569), (192, 418), (160, 290), (128, 186)])
+def test_mobilenet_v1_resolutions_table7(resolution, madds_m):
+    # The paper's figures are rounded (and 160's 290.7M is truncated), so within 1%.
+    totals = check("mobilenet_v1.yaml", resolution=resolution).totals
+    assert abs(totals.maccs - madds_m * 1e6) / (madds_m * 1e6) < 0.01
+    assert abs(totals.params - 4.2e6) / 4.2e6 < 0.01  # params do not depend on the resolution
+
+
+def conv_parts(result):
+    """(params, MACCs) of every conv/depthwise weight tensor, in order: no bias, no batch norm."""
+    out = []
+    for l in result.graph.layers:
+        for label, c in l.parts:
+            if label in ("conv", "depthwise"):
+                out.append((l.name, c.params, c.maccs))
+    return out
+
+
+def test_mobilenet_v1_tf_slim_per_layer():
+    r = check("mobilenet_v1.yaml")
+    conv0 = part(layer(r, "conv0"), "conv")
+    assert (conv0.params, conv0.maccs) == (864, 10_838_016)           # Conv2d_0
+    dw1 = part(layer(r, "sep1.depthwise"), "depthwise")
+    assert (dw1.params, dw1.maccs) == (288, 3_612_672)                # Conv2d_1_depthwise
+    pw1 = part(layer(r, "sep1.pointwise"), "conv")
+    assert (pw1.params, pw1.maccs) == (2_048, 25_690_112)             # Conv2d_1_pointwise
+
+
+def test_mobilenet_v1_tf_slim_body_totals():
+    # TF-slim's docstring: the body without the classifier, conv weights only, at 224:
+    # 3,185,088 params and 567,716,352 MACs (27 weight layers: conv0 + 13 depthwise + 13 pointwise).
+    parts = conv_parts(check("mobilenet_v1.yaml"))
+    assert len(parts) == 27
+    assert sum(p for _, p, _ in parts) == 3_185_088
+    assert sum(m for _, _, m in parts) == 567_716_352
+
+
+def test_mobilenet_v1_classifier_is_a_1024_to_1000_fc():
+    # Seed rule for FC: I*J MACCs, (I + 1)*J weights.
+    fc = layer(check("mobilenet_v1.yaml"), "fc")
+    assert (fc.cost.maccs, fc.cost.params) == (1024 * 1000, 1025 * 1000)
+
+
+# --- every spec checks clean ---------------------------------------------------------------------
+
+def test_zoo_is_not_empty():
+    names = {Path(p).name for p in ALL_SPECS}
+    for expected in ("mobilenet_v1.yaml", "mobilenet_v2.yaml", "resnet50.yaml", "resnet18.yaml", "vgg16.yaml",
+                     "alexnet.yaml", "squeezenet1_1.yaml", "googlenet.yaml", "tiny.yaml", "seed_conv3x3.yaml",
+                     "seed_separable.yaml", "seed_fc.yaml"):
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: str(Path(p).relative_to(SPECS)))
+def test_every_spec_checks_clean(path, capsys):
+    result = check_path(path)
+    assert result.ok, [(d.line, d.column, d.code, d.message) for d in result.diagnostics]
+    assert not [d for d in result.diagnostics if d.severity == "error"]
+    with pytest.raises(SystemExit) as exc:
+        main(["check", path])
+    assert exc.value.code == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: str(Path(p).relative_to(SPECS)))
+def test_every_spec_json_is_consistent(path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", path, "-f", "json"])
+    assert exc.value.code == 0
+    f = json.loads(capsys.readouterr().out)["files"][0]
+    net = f["network"]
+    assert f["ok"] and net is not None
+    for key in ("params", "maccs", "flops", "memory_accesses"):
+        assert net["totals"][key] == sum(l[key] for l in net["layers"]), key
