@@ -338,8 +338,11 @@ class _Mapper:
         inst = e.instance
         what = self.subject(e.schema, path)
         anchor = path + ("type",) if "type" in inst else path
+        props = e.schema.get("properties", {})
+        unknown = [str(k) for k in inst if k not in props]
         for key in e.validator_value:
-            if key not in inst:
+            if key not in inst and not difflib.get_close_matches(key, unknown, n=1, cutoff=0.6):
+                # (a misspelt key that is close to the missing one is reported once, as NS101 with a hint)
                 extra = " (it combines two or more inputs)" if key == "inputs" else ""
                 self.add("NS102", f"{what} is missing `{key}`{extra}", anchor, key="type" in inst)
 

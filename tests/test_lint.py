@@ -1,0 +1,78 @@
+"""Lint warnings: each rule fires where it should and nowhere else; ignore per file and per run;
+--strict turns warnings into failures."""
+
+from __future__ import annotations
+
+from netspec.pipeline import Options, check_text
+
+BASE = """\
+netspec: 1
+name: lint
+input: {height: 16, width: 16, channels: 3}
+layers:
+LAYERS
+"""
+
+
+def at(layers: str, line: int, needle: str) -> tuple[int, int]:
+    """(line, column) of `needle` on a 1-based line of the whole spec (the hand-written expectation)."""
+    text = BASE.replace("LAYERS", layers)
+    return line, text.splitlines()[line - 1].index(needle) + 1
+
+
+def codes(layers: str, options: Options | None = None, extra: str = "") -> list[tuple[str, int, int]]:
+    r = check_text(BASE.replace("LAYERS", layers) + extra, options=options)
+    assert r.ok, [d.message for d in r.diagnostics]
+    return [(d.code, d.line, d.column) for d in r.diagnostics]
+
+
+CLEAN_CLASSIFIER = """\
+  - {name: c1, type: conv, filters: 16, kernel: 3, stride: 2}
+  - {name: down, type: conv, filters: 32, kernel: 1, stride: 2}
+  - {name: pool, type: global_avgpool}
+  - {name: drop, type: dropout, rate: 0.5}
+  - {name: fc, type: dense, units: 10}"""
+
+
+def test_clean_network_has_no_warnings():
+    # dropout before the classifier, a 10-class output, a 1x1 stride-2 shortcut: all deliberate
+    assert codes(CLEAN_CLASSIFIER) == []
+
+
+def test_ns401_channels_not_multiple_of_8():
+    layers = CLEAN_CLASSIFIER.replace("filters: 16, kernel: 3", "filters: 12, kernel: 3")
+    assert codes(layers) == [("NS401", *at(layers, 5, "12"))]  # the `filters` value
+
+
+def test_ns402_dense_dominates():
+    layers = """\
+  - {name: c1, type: conv, filters: 8, kernel: 3}
+  - {name: flat, type: flatten}
+  - {name: fc, type: dense, units: 16}"""
+    # fc: 16*16*8 * 16 + 16 = 32,784 params of 32,784 + 224 in all
+    assert codes(layers) == [("NS402", *at(layers, 7, "16}"))]  # the `units` value
+
+
+def test_ns403_stride_exceeds_kernel():
+    layers = CLEAN_CLASSIFIER.replace("kernel: 3, stride: 2", "kernel: 2, stride: 3")
+    assert codes(layers) == [("NS403", *at(layers, 5, "3}"))]  # the `stride` value
+
+
+def test_ns404_unused_output():
+    layers = """\
+  - {name: c1, type: conv, filters: 8, kernel: 3}
+  - {name: dead, type: conv, filters: 8, kernel: 1}
+  - {name: c2, type: conv, filters: 8, kernel: 3, inputs: c1}"""
+    assert codes(layers) == [("NS404", 6, 5)]
+
+
+def test_ignore_per_file_and_per_run_and_strict(cli, write):
+    layers = CLEAN_CLASSIFIER.replace("filters: 16, kernel: 3", "filters: 12, kernel: 3")
+    assert codes(layers, extra="lint: {ignore: [NS401]}\n") == []
+    assert codes(layers, options=Options(ignore=("NS401",))) == []
+    path = write("lint.yaml", BASE.replace("LAYERS", layers))
+    r = cli("check", path)
+    assert r.code == 0 and "warning[NS401]" in r.out
+    assert cli("check", path, "--strict").code == 1
+    assert cli("check", path, "--strict", "--ignore", "NS401").code == 0
+    assert cli("check", path, "--ignore", "NS999").code == 2
