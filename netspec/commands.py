@@ -276,3 +276,18 @@ def explain(
     print(f"{entry.code} {entry.name} ({entry.severity})\n\n{entry.summary}")
     if entry.doc:
         print(f"\n{entry.doc}")
+
+
+@app.command()
+def export(
+    spec: Annotated[str, typer.Argument(help="The spec file to export.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", "-t", help="Target framework: torch.")] = "torch",
+    output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE",
+                                                       help="Write the Python file here instead of stdout.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
+                                            help="Override a spec param (repeatable).")] = [],
+) -> None:
+    """Export a spec as a framework module (PyTorch source). Exit 0 written, 1 spec errors, 2 usage/setup."""
+    from .export import export_command
+
+    raise typer.Exit(export_command(spec, to=to, output=output_file, overrides=parse_set(set_)))

@@ -34,14 +34,15 @@ def window_out(op: str, axis: str, size: int, k: int, s: int, d: int, pads: tupl
     pb, pa = pads
     eff = d * (k - 1) + 1
     padded = size + pb + pa
-    if eff > padded:
-        dil = f" (dilated {eff})" if d > 1 else ""
-        raise ShapeError("NS204", f"{op}: kernel {k}{dil} is larger than the padded input {axis} {padded}",
-                         "kernel")
     span = padded - eff
     out = (-(-span // s) if ceil_mode else span // s) + 1
     if ceil_mode and (out - 1) * s >= size + pb:
         out -= 1
+    # Under ceil_mode a window may overhang the padded input (PyTorch: 1x1 input, kernel 2, stride 2 -> 1x1).
+    if eff > padded and (not ceil_mode or out <= 0):
+        dil = f" (dilated {eff})" if d > 1 else ""
+        raise ShapeError("NS204", f"{op}: kernel {k}{dil} is larger than the padded input {axis} {padded}",
+                         "kernel")
     if out <= 0:
         raise ShapeError("NS204", f"{op}: output {axis} would be {out}", "kernel")
     return out

@@ -1,0 +1,392 @@
+"""Generated networks: netspec and PyTorch must agree on every one, or both must refuse it.
+
+Hypothesis draws small random chains of conv / depthwise / separable / deconv / max and avg pool /
+dense / add / concat (random kernels, strides, dilations, groups, every padding form, ceil_mode,
+input sizes, fused batch norm and activations), ending sometimes in a global pool or a flatten and
+a dense. Each network is written as YAML and checked with `netspec.pipeline.check_text`.
+
+The oracle is `reference()` below: the same network built directly from the description with
+PyTorch's own layers and PyTorch's own rules (padding, ceil_mode, groups, broadcasting), with no
+netspec code involved. Then:
+- netspec accepts -> PyTorch runs, and every layer's shape, parameter count and MACCs
+  (FlopCounterMode / 2) are equal; the exported module (netspec.export.torch) agrees too;
+- netspec rejects with a shape diagnostic -> PyTorch raises for that network.
+
+Where PyTorch has no native form, the reference follows the format contract and says so:
+`same` padding with stride > 1 (TensorFlow's rule, the odd pixel after), uneven pool padding
+(PyTorch's own per-side limit and ceil rule: the last window starts inside the input or the left
+padding), deconv `same` (output = input x stride), and netspec's refusal to broadcast channels
+between two tensors of the same spatial size (PyTorch would broadcast a 1-channel tensor).
+
+Seeded (derandomize=True): every run checks the same 500 networks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec[torch]'")
+
+import torch.nn.functional as F  # noqa: E402
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from netspec.pipeline import check_text  # noqa: E402
+from torch_checks import compare_export  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # the reference's native `same`
+
+SHAPE_CODES = {"NS203", "NS204", "NS205", "NS206"}  # what a well-formed but impossible network may earn
+
+
+
+# ------------------------------------------------------------------------------------------------
+# the strategy
+
+def pair(lo, hi):
+    return st.lists(st.integers(lo, hi), min_size=2, max_size=2)
+
+
+KERNEL = st.one_of(st.integers(1, 4), pair(1, 4))
+STRIDE = st.one_of(st.integers(1, 3), pair(1, 3))
+DILATION = st.one_of(st.integers(1, 2), pair(1, 2))
+PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), pair(0, 2),
+                    st.lists(st.integers(0, 2), min_size=4, max_size=4))
+ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish"])
+KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat"]
+
+
+@st.composite
+def fused(draw, layer: dict, bias: bool = True) -> dict:
+    if draw(st.booleans()):
+        layer["batchnorm"] = True
+    act = draw(ACTIVATION)
+    if act:
+        layer["activation"] = act
+    if bias and draw(st.integers(0, 3)) == 0:
+        layer["bias"] = draw(st.booleans())
+    return layer
+
+
+@st.composite
+def networks(draw) -> dict:
+    h, w, c = draw(st.integers(1, 10)), draw(st.integers(1, 10)), draw(st.integers(1, 6))
+    names = ["input"]
+    layers = []
+    for i in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(KINDS))
+        layer: dict = {"name": f"l{i}", "type": kind}
+        if kind in ("conv", "separable", "deconv"):
+            layer["filters"] = draw(st.integers(1, 8))
+        if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool"):
+            layer["kernel"] = draw(KERNEL)
+            if draw(st.booleans()):
+                layer["stride"] = draw(STRIDE)
+            if draw(st.integers(0, 4)):
+                layer["padding"] = draw(PADDING)
+        if kind in ("conv", "depthwise", "separable", "deconv") and draw(st.integers(0, 2)) == 0:
+            layer["dilation"] = draw(DILATION)
+        if kind == "conv" and draw(st.booleans()):
+            layer["groups"] = draw(st.integers(1, 3))
+        if kind == "depthwise" and draw(st.booleans()):
+            layer["multiplier"] = draw(st.integers(1, 2))
+        if kind == "deconv" and draw(st.booleans()):
+            layer["output_padding"] = draw(st.one_of(st.integers(0, 2), pair(0, 2)))
+        if kind in ("maxpool", "avgpool") and draw(st.booleans()):
+            layer["ceil_mode"] = True
+        if kind == "dense":
+            layer["units"] = draw(st.integers(1, 8))
+        if kind in ("add", "concat"):
+            layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
+        if kind not in ("maxpool", "avgpool", "concat"):
+            layer = draw(fused(layer, bias=kind not in ("add",)))
+        layers.append(layer)
+        names.append(layer["name"])
+    tail = draw(st.sampled_from([None, None, "global_avgpool", "flatten"]))
+    if tail:
+        n = len(layers)
+        layers.append({"name": f"l{n}", "type": tail})
+        layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))})))
+    return {"input": [h, w, c], "layers": layers}
+
+
+def to_yaml(net: dict) -> str:
+    h, w, c = net["input"]
+    doc = {"netspec": 1, "name": "generated", "input": {"height": h, "width": w, "channels": c},
+           "layers": net["layers"]}
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)
+
+
+# ------------------------------------------------------------------------------------------------
+# the reference: PyTorch layers built straight from the description
+
+class Refused(Exception):
+    """The reference's own refusals where PyTorch has no native rule (see the module docstring)."""
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v[0], v[1]) if isinstance(v, list) else (v, v)
+
+
+def _tf_same(x, k, s, d):
+    """TensorFlow `same`: output ceil(n / s); the odd padding pixel goes after."""
+    pads = []
+    for n, kk, ss, dd in zip(x.shape[2:], k, s, d):
+        total = max((math.ceil(n / ss) - 1) * ss + dd * (kk - 1) + 1 - n, 0)
+        pads.append((total // 2, total - total // 2))
+    (t, b), (l, r) = pads
+    return t, b, l, r
+
+
+def _window_input(x, padding, k, s, d, value=0.0):
+    """(input, PyTorch's own padding argument) for a conv-like window."""
+    if padding == "valid":
+        return x, 0
+    if padding == "same":
+        if s == (1, 1):
+            return x, "same"  # PyTorch's native `same` (stride 1 only)
+        t, b, l, r = _tf_same(x, k, s, d)
+        return F.pad(x, (l, r, t, b), value=value), 0
+    if isinstance(padding, int):
+        return x, padding
+    if len(padding) == 2:
+        return x, tuple(padding)
+    t, b, l, r = padding
+    return F.pad(x, (l, r, t, b), value=value), 0
+
+
+def _pool(x, layer):
+    k = _pair(layer["kernel"])
+    s = _pair(layer.get("stride", layer["kernel"]))
+    padding = layer.get("padding", "valid")
+    ceil = layer.get("ceil_mode", False)
+    is_max = layer["type"] == "maxpool"
+    pool = (nn.MaxPool2d if is_max else nn.AvgPool2d)
+    fill = float("-inf") if is_max else 0.0
+    if isinstance(padding, list) and len(padding) == 4:
+        t, b, l, r = padding
+        if t == b and l == r:
+            padding = [t, l]
+    if padding == "valid":
+        return pool(k, s, 0, ceil_mode=ceil)(x)
+    if isinstance(padding, int) or (isinstance(padding, list) and len(padding) == 2):
+        return pool(k, s, _pair(padding), ceil_mode=ceil)(x)
+    if padding == "same":
+        t, b, l, r = _tf_same(x, k, s, (1, 1))
+        return pool(k, s, 0, ceil_mode=ceil)(F.pad(x, (l, r, t, b), value=fill))
+    t, b, l, r = padding  # uneven: PyTorch's rules applied to each side
+    for p, kk in ((t, k[0]), (b, k[0]), (l, k[1]), (r, k[1])):
+        if 2 * p > kk:
+            raise Refused(f"pad should be at most half of effective kernel size, got pad={p}, kernel={kk}")
+    h, w = x.shape[2:]
+    y = pool(k, s, 0, ceil_mode=ceil)(F.pad(x, (l, r, t, b), value=fill))
+    if ceil:  # keep the windows that start inside the input or the top/left padding
+        keep_h = sum(1 for j in range(y.shape[2]) if j * s[0] < t + h)
+        keep_w = sum(1 for j in range(y.shape[3]) if j * s[1] < l + w)
+        y = y[:, :, :keep_h, :keep_w]
+    return y
+
+
+def _deconv(x, layer, bias):
+    k, s = _pair(layer["kernel"]), _pair(layer.get("stride", 1))
+    d, op = _pair(layer.get("dilation", 1)), _pair(layer.get("output_padding", 0))
+    padding = layer.get("padding", "same")
+    c, f = x.shape[1], layer["filters"]
+    if isinstance(padding, int) or (isinstance(padding, list) and len(padding) == 2):
+        mod = nn.ConvTranspose2d(c, f, k, s, _pair(padding), op, dilation=d, bias=bias)
+        return mod, mod(x)
+    mod = nn.ConvTranspose2d(c, f, k, s, 0, op, dilation=d, bias=bias)
+    y = mod(x)
+    if padding == "valid":
+        return mod, y
+    if padding == "same":  # output = input x stride: crop the excess, the odd pixel after
+        crops = []
+        for full, n, ss in zip(y.shape[2:], x.shape[2:], s):
+            total = full - n * ss
+            if total < 0:
+                raise Refused("deconv `same` cannot crop to input x stride: the kernel is smaller than the stride")
+            crops.append((total // 2, total - total // 2))
+        (t, b), (l, r) = crops
+    else:
+        t, b, l, r = padding
+    return mod, F.pad(y, (-l, -r, -t, -b))
+
+
+def _broadcast(op, ins):
+    """netspec's broadcast: NumPy rules on the channels-last per-sample shapes."""
+    shapes = [tuple(t.shape[2:]) + (t.shape[1],) for t in ins]
+    a = shapes[0]
+    for b in shapes[1:]:
+        if len(a) == len(b) and a[:-1] == b[:-1] and a[-1] != b[-1]:
+            raise Refused(f"channels differ at the same spatial size: {a} and {b}")
+    rank = max(len(s) for s in shapes)
+    last = []
+    for t in ins:
+        t = t.permute(0, *range(2, t.dim()), 1)
+        last.append(t.reshape(t.shape[0], *([1] * (rank + 1 - t.dim())), *t.shape[1:]))
+    y = last[0]
+    for t in last[1:]:
+        y = op(y, t)
+    return y.permute(0, y.dim() - 1, *range(1, y.dim() - 1))
+
+
+def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
+    """The modules holding the layer's parameters, and its output (channels-first)."""
+    kind = layer["type"]
+    x = ins[0]
+    bias = layer.get("bias", not layer.get("batchnorm", False))
+    mods: list = []
+    if kind in ("conv", "depthwise", "separable"):
+        if x.dim() != 4:
+            raise Refused(f"{kind} on a {x.dim() - 1}-d tensor")
+        k, s, d = _pair(layer["kernel"]), _pair(layer.get("stride", 1)), _pair(layer.get("dilation", 1))
+        xp, pad = _window_input(x, layer.get("padding", "same"), k, s, d)
+        c = x.shape[1]
+        if kind == "conv":
+            mods = [nn.Conv2d(c, layer["filters"], k, s, pad, d, groups=layer.get("groups", 1), bias=bias)]
+        elif kind == "depthwise":
+            mods = [nn.Conv2d(c, c * layer.get("multiplier", 1), k, s, pad, d, groups=c, bias=bias)]
+        else:
+            mods = [nn.Conv2d(c, c, k, s, pad, d, groups=c, bias=False), nn.Conv2d(c, layer["filters"], 1, bias=bias)]
+        y = xp
+        for m in mods:
+            y = m(y)
+    elif kind == "deconv":
+        m, y = _deconv(x, layer, bias)
+        mods = [m]
+    elif kind in ("maxpool", "avgpool"):
+        y = _pool(x, layer)
+    elif kind == "dense":
+        lin = nn.Linear(x.shape[1], layer["units"], bias=bias)
+        mods = [lin]
+        y = lin(x) if x.dim() == 2 else lin(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    elif kind == "add":
+        y = _broadcast(torch.add, ins)
+    elif kind == "concat":
+        y = torch.cat(ins, dim=1)
+    elif kind == "global_avgpool":
+        y = x.mean(dim=(2, 3))
+    elif kind == "flatten":
+        y = x.permute(0, 2, 3, 1).flatten(1)
+    else:
+        raise AssertionError(kind)
+    if y.numel() == 0:
+        raise Refused(f"{layer['name']}: empty output {tuple(y.shape)}")
+    if layer.get("batchnorm"):
+        bn = (nn.BatchNorm2d if y.dim() == 4 else nn.BatchNorm1d)(y.shape[1]).eval()
+        mods.append(bn)
+        y = bn(y)
+    act = layer.get("activation")
+    if act:
+        y = {"relu": F.relu, "relu6": F.relu6, "hswish": F.hardswish}[act](y)
+    return mods, y
+
+
+def reference(net: dict) -> list[tuple[str, tuple, int, int]]:
+    """(name, netspec-order shape, params, MACCs) per layer; raises where PyTorch refuses."""
+    h, w, c = net["input"]
+    torch.manual_seed(0)
+    outs = {"input": torch.randn(1, c, h, w)}
+    rows = []
+    with torch.no_grad():
+        for layer in net["layers"]:
+            ins = [outs[r] for r in layer.get("inputs", [list(outs)[-1]])]
+            counter = FlopCounterMode(display=False)
+            with counter:
+                mods, y = _apply(layer, ins)
+            outs[layer["name"]] = y
+            shape = tuple(y.shape[2:]) + (y.shape[1],)
+            params = sum(p.numel() for m in mods for p in m.parameters())
+            rows.append((layer["name"], shape, params, counter.get_total_flops() // 2))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# the property
+
+def agree(net: dict) -> str:
+    """Assert that netspec and PyTorch agree on `net`; returns the verdict for the statistics."""
+    text = to_yaml(net)
+    result = check_text(text)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    try:
+        ref, refusal = reference(net), None
+    except (RuntimeError, ValueError, Refused) as exc:
+        ref, refusal = None, exc
+    if errors:
+        codes = {d.code for d in errors}
+        assert codes <= SHAPE_CODES, f"the generator wrote an invalid spec:\n{text}\n{errors}"
+        assert refusal is not None, (f"netspec rejects, PyTorch runs:\n{text}\n"
+                                     + "\n".join(f"{d.line}:{d.column} {d.code} {d.message}" for d in errors))
+        return "both refuse: " + ", ".join(sorted(codes))
+    assert refusal is None, f"PyTorch raises, netspec accepts:\n{text}\n{type(refusal).__name__}: {refusal}"
+    layers = {l.name: l for l in result.graph.layers}
+    problems = []
+    for name, shape, params, maccs in ref:
+        l = layers[name]
+        ns_maccs = sum(c.maccs for _, c in l.parts)
+        if (l.output, l.cost.params, ns_maccs) != (shape, params, maccs):
+            problems.append(f"{name} ({l.type}): netspec {l.output} params {l.cost.params} MACCs {ns_maccs}; "
+                            f"torch {shape} params {params} MACCs {maccs}")
+    problems += [f"export: {p}" for p in compare_export(result.graph, result.totals)]
+    assert not problems, text + "\n".join(problems)
+    return "both accept"
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(networks())
+def test_netspec_and_torch_agree(net):
+    verdict = agree(net)
+    event(verdict)
+    event(f"layers: {len(net['layers'])}")
+
+
+# ------------------------------------------------------------------------------------------------
+# explicit cases: corners the generator reaches only by chance, and shrunk failures
+
+def chain(h, w, c, *layers):
+    return {"input": [h, w, c], "layers": [{"name": f"l{i}", **l} for i, l in enumerate(layers)]}
+
+
+REGRESSIONS = {
+    # shrunk failure: netspec refused a window larger than the input even under ceil_mode, where
+    # PyTorch lets the single window overhang (fixed in netspec/ops/conv.py window_out)
+    "pool-ceil-kernel-overhangs-tiny-input": chain(1, 1, 1, {"type": "maxpool", "kernel": 2, "ceil_mode": True}),
+    "pool-ceil-kernel-overhangs-too-far": chain(1, 1, 1, {"type": "maxpool", "kernel": 2, "stride": 1,
+                                                          "ceil_mode": True}),
+    # ceil_mode with uneven padding: the last window would start in the right padding -> dropped
+    "pool-ceil-drops-window-in-right-padding": chain(4, 4, 1, {"type": "maxpool", "kernel": 2, "padding": [0, 1, 0, 1],
+                                                                "ceil_mode": True}),
+    "pool-ceil-left-heavy": chain(5, 6, 2, {"type": "avgpool", "kernel": 3, "stride": 2, "padding": [1, 0, 1, 0],
+                                             "ceil_mode": True}),
+    "pool-ceil-symmetric": chain(5, 5, 1, {"type": "maxpool", "kernel": 2, "stride": 2, "padding": 1,
+                                           "ceil_mode": True}),
+    "pool-pad-over-half-kernel": chain(4, 4, 1, {"type": "maxpool", "kernel": 2, "padding": [0, 2, 0, 0]}),
+    "pool-kernel-larger-than-input": chain(2, 2, 1, {"type": "avgpool", "kernel": 3}),
+    "conv-same-stride-3-even-kernel": chain(7, 5, 2, {"type": "conv", "filters": 3, "kernel": [2, 4], "stride": 3}),
+    "conv-groups-do-not-divide": chain(4, 4, 4, {"type": "conv", "filters": 6, "kernel": 1, "groups": 4}),
+    "conv-dilated-kernel-too-large": chain(4, 4, 1, {"type": "conv", "filters": 1, "kernel": 3, "dilation": 2,
+                                                     "padding": "valid"}),
+    "deconv-output-padding-too-large": chain(3, 3, 1, {"type": "deconv", "filters": 1, "kernel": 3, "stride": 2,
+                                                       "output_padding": 2}),
+    "deconv-same-kernel-below-stride": chain(3, 3, 1, {"type": "deconv", "filters": 1, "kernel": 1, "stride": 2}),
+    "deconv-crop-to-nothing": chain(1, 1, 1, {"type": "deconv", "filters": 1, "kernel": 1, "padding": [1, 0, 0, 0]}),
+    "add-one-channel-same-size": chain(3, 3, 1, {"type": "conv", "filters": 2, "kernel": 1},
+                                       {"type": "add", "inputs": ["l0", "input"]}),
+    "add-broadcast-row": chain(4, 3, 2, {"type": "avgpool", "kernel": [4, 1]},
+                               {"type": "add", "inputs": ["input", "l0"]}),
+    "concat-spatial-mismatch": chain(4, 4, 1, {"type": "maxpool", "kernel": 2},
+                                     {"type": "concat", "inputs": ["l0", "input"]}),
+    "conv-after-global-pool": chain(4, 4, 2, {"type": "global_avgpool"}, {"type": "conv", "filters": 1, "kernel": 1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regression(name):
+    agree(REGRESSIONS[name])

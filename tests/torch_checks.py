@@ -1,0 +1,86 @@
+"""The PyTorch oracle: run netspec's exported module and compare every layer with netspec's numbers.
+
+Import this only after `pytest.importorskip("torch")`. Per layer it checks the output shape (a
+forward hook on the layer's attribute), the parameters (`sum(p.numel())` of that attribute: the
+layer with its fused batch norm) and the MACCs (FlopCounterMode's count for that attribute / 2);
+and the totals. A mismatch is collected, not raised, so one failure shows every disagreement.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from netspec.export.torch import build, class_name
+
+
+
+def torch_layout(shape: tuple, batch: int) -> tuple:
+    """netspec (H, W, C) / (L, C) / (C,) -> the exported module's (N, C, H, W) / (N, C, L) / (N, C)."""
+    return (batch, shape[-1], *shape[:-1])
+
+
+def hooked_layout(layer, batch: int) -> tuple:
+    """The shape a layer's attribute returns: channels-first, except a layer norm over an image or
+    a sequence, whose attribute runs channels-last (the forward pass permutes around it)."""
+    if layer.type == "layernorm" and len(layer.output) > 1:
+        return (batch, *layer.output)
+    return torch_layout(layer.output, batch)
+
+
+def per_sample_maccs(layer) -> int:
+    return sum(c.maccs for _, c in layer.parts)
+
+
+def run_export(graph, seed: int = 0):
+    """Build the exported module, run batch 1 through it in eval mode; per-layer shapes/params/MACCs."""
+    torch.manual_seed(seed)
+    model = build(graph).eval()
+    shapes: dict[str, tuple] = {}
+    handles = []
+    for name, attr in model.netspec_layers.items():
+        module = getattr(model, attr)
+
+        def hook(_mod, _inp, out, name=name):
+            shapes[name] = tuple(out.shape)
+
+        handles.append(module.register_forward_hook(hook))
+    x = torch.randn(*torch_layout(graph.input, 1))
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        y = model(x)
+    for h in handles:
+        h.remove()
+    counts = counter.get_flop_counts()
+    prefix = class_name(graph)
+    flops = {name: sum(counts.get(f"{prefix}.{attr}", {}).values()) for name, attr in model.netspec_layers.items()}
+    params = {name: sum(p.numel() for p in getattr(model, attr).parameters())
+              for name, attr in model.netspec_layers.items()}
+    return model, y, shapes, params, flops, counter.get_total_flops()
+
+
+def compare_export(graph, totals) -> list[str]:
+    """Every disagreement between netspec's graph and the exported PyTorch module (empty: they agree)."""
+    model, y, shapes, params, flops, total_flops = run_export(graph)
+    problems = []
+    for layer in graph.layers:
+        want = hooked_layout(layer, 1)
+        if shapes.get(layer.name) != want:
+            problems.append(f"{layer.name} ({layer.type}): torch shape {shapes.get(layer.name)}, netspec {want}")
+        if params[layer.name] != layer.cost.params:
+            problems.append(f"{layer.name} ({layer.type}): torch params {params[layer.name]:,}, "
+                            f"netspec {layer.cost.params:,}")
+        maccs = per_sample_maccs(layer)
+        if flops[layer.name] != 2 * maccs:
+            problems.append(f"{layer.name} ({layer.type}): torch MACCs {flops[layer.name] / 2:,}, netspec {maccs:,}")
+    out = graph.shape_of(graph.output_ref)
+    if tuple(y.shape) != torch_layout(out, 1):
+        problems.append(f"network output: torch {tuple(y.shape)}, netspec {torch_layout(out, 1)}")
+    total_params = sum(p.numel() for p in model.parameters())
+    if total_params != totals.params:
+        problems.append(f"total params: torch {total_params:,}, netspec {totals.params:,}")
+    if totals.maccs % graph.batch or total_flops != 2 * (totals.maccs // graph.batch):
+        problems.append(f"total MACCs per sample: torch {total_flops / 2:,}, netspec {totals.maccs / graph.batch:,}")
+    if not torch.isfinite(y).all():
+        problems.append("the output holds NaN or infinity")
+    return problems
