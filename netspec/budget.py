@@ -225,3 +225,29 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
 
 def _excess(actual: int, limit: int) -> str:
     return f"{100 * (actual - limit) / limit:.1f}%" if limit else "inf%"
+
+
+def spec_budget_diagnostics(budget) -> list[Diagnostic]:
+    """NS106 for values of the spec's own `budget:` that pass the schema but are no quantity.
+
+    JSON has no infinity or NaN, so the schema lets `.inf` and `.nan` through, and a string of
+    thousands of digits matches its pattern; limits_from_mapping would raise BudgetError (exit 2,
+    "internal error") on them. Reported here at the value, like every other spec mistake.
+    """
+    out: list[Diagnostic] = []
+    if not isinstance(budget, dict):
+        return out
+    per_layer = budget.get("per_layer")
+    for mapping, keys in ((budget, TOTAL_KEYS), (per_layer if isinstance(per_layer, dict) else {}, LAYER_KEYS)):
+        for key, value in mapping.items():
+            if key not in keys:
+                continue
+            span = mapping.value_span(key) if hasattr(mapping, "value_span") else None
+            try:
+                amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
+            except (QuantityError, ValueError, OverflowError) as exc:
+                out.append(Diagnostic("NS106", f"`{key}`: {exc}").at(span))
+                continue
+            if amount > 2**63 - 1:  # the JSON report's `limit` must fit a 64-bit integer
+                out.append(Diagnostic("NS215", f"`{key}`: the budget {_raw(value)} is larger than 2**63 - 1").at(span))
+    return out

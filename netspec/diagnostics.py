@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+MAX_MESSAGE = 1000  # characters; longer messages (quoting a huge value) are cut in the middle
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,10 @@ class Diagnostic:
         if not self.severity:
             entry = CODES.get(self.code)
             self.severity = entry.severity if entry else ERROR
+        if len(self.message) > MAX_MESSAGE:  # a message quoting a 5 MB value stays one readable line
+            cut = len(self.message) - MAX_MESSAGE
+            self.message = (f"{self.message[:MAX_MESSAGE - 200]}…[{cut:,} characters cut]…"
+                            f"{self.message[-200:]}")
 
     @property
     def name(self) -> str:

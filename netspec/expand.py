@@ -9,8 +9,10 @@ silently, so one mistake is reported once, and all independent mistakes are stil
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
@@ -50,6 +52,37 @@ class Scope:
     blocks: tuple  # names of the blocks being expanded (recursion check)
 
 
+class Layered(Mapping):
+    """`{**base, **top}` without the copy: a few per-instance names over the (maybe large) params.
+
+    Copying every param for every layer instance made a spec with 400,000 params and a
+    `repeat: 10000` run for minutes; lookups here cost two dict probes, and iteration is lazy
+    (the unknown-name hint of an expression reads only the first names).
+    """
+
+    __slots__ = ("top", "base")
+
+    def __init__(self, top: Mapping, base: Mapping) -> None:
+        self.top, self.base = top, base
+
+    def __getitem__(self, key):
+        if key in self.top:
+            return self.top[key]
+        return self.base[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self.top or key in self.base
+
+    def __iter__(self):
+        yield from self.top
+        for key in self.base:
+            if key not in self.top:
+                yield key
+
+    def __len__(self) -> int:
+        return len(self.top) + sum(1 for key in self.base if key not in self.top)
+
+
 def dims_vars(shape) -> dict:
     """The in_* variables of a tensor."""
     if shape is None:
@@ -86,6 +119,9 @@ class Expander:
         self.blocks = data.get("blocks") or {}
         self.graph: Graph | None = None
         self.reported: set = set()  # (code, path, span, message without the instance name)
+        self.visited = 0  # layer instances gone through, whatever became of them (see tick)
+        self.references = 0  # and the inputs they read
+        self.hints: dict[str, list] = {}  # unknown reference -> its "did you mean" (computed once)
 
     # --- diagnostics -------------------------------------------------------------------------
     def report(self, code: str, message: str, node, key=None, path: str = "") -> None:
@@ -102,6 +138,9 @@ class Expander:
 
     def evaluate(self, node: PosDict, key: str, value, vars: dict, who: str, path: str):
         """Evaluate a field (or each element of a list field); expression errors become NS201."""
+        t = type(value)
+        if t is int or t is bool or t is float:  # a literal (most fields): nothing to evaluate
+            return value
         try:
             if isinstance(value, list):
                 return [evaluate(v, vars, self.limits.max_expression_length) for v in value]
@@ -115,8 +154,19 @@ class Expander:
 
     def normalize(self, kind: str, value, node, key, who, path):
         """Turn an evaluated value into the form ops expect, or report NS211 (NS215 past 2**63 - 1)."""
+        t = type(value)
+        simple = t is int or t is bool or t is str  # the same few literals recur: memoise (pure, immutable)
+        if simple:
+            hit = _NORMALIZED.get((kind, t, value), _NORMALIZED)
+            if hit is not _NORMALIZED:
+                return hit
         try:
-            return _normalize(kind, value)
+            out = _normalize(kind, value)
+            if simple:
+                if len(_NORMALIZED) >= 4096:
+                    _NORMALIZED.clear()
+                _NORMALIZED[(kind, t, value)] = out
+            return out
         except _TooLarge as exc:
             self.report("NS215", f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
             raise _Skip from None
@@ -128,6 +178,36 @@ class Expander:
             code = "NS211" if written or raw is None else "NS104"
             self.report(code, f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
             raise _Skip from None
+
+    def tick(self, entry, path: str, entries=None, index: int = 0) -> None:
+        """Count one instance gone through: a layer kept, dropped by `when` or failed, or a block call.
+
+        --max-layers bounds this count too, so the work of expansion is bounded even when few
+        layers reach the graph (`when: false` under nested repeats, or a failing layer repeated);
+        and the input references of all instances are bounded by 10 x --max-layers (an `add` of
+        100,000 inputs repeated 10,000 times).
+        """
+        self.visited += 1
+        inputs = entry.get("inputs") if isinstance(entry, PosDict) else None
+        self.references += len(inputs) if isinstance(inputs, list) else 1
+        limit = self.limits.max_layers
+        if self.visited <= limit and self.references <= 10 * limit:
+            return
+        span = None
+        if isinstance(entry, PosDict):
+            span = entry.value_span("type") if "type" in entry else entry.span
+        elif entries is not None and hasattr(entries, "item_span"):
+            span = entries.item_span(index)
+        if self.graph is not None and len(self.graph.layers) >= self.limits.max_layers:
+            what = f"the expanded network has more than {self.limits.max_layers:,} layers"
+        elif self.references > 10 * limit:
+            what = (f"the layers of the expanded network read more than {10 * limit:,} inputs in all "
+                    "(10 per allowed layer)")
+        else:
+            what = (f"expansion goes through more than {self.limits.max_layers:,} layer instances (block calls, "
+                    "layers dropped by `when` and layers with errors count too)")
+        self.diags.append(Diagnostic("NS212", f"{what} (raise the limit with --max-layers)", path=path).at(span))
+        raise _Stop
 
     # --- the whole spec ----------------------------------------------------------------------
     def run(self) -> Graph | None:
@@ -179,8 +259,19 @@ class Expander:
         for name, raw in spec_params.items():
             raw = self.overrides.get(name, raw)
             try:
-                out[name] = self.evaluate(spec_params, name, raw, out, "param ", "params")
+                out[name] = value = self.evaluate(spec_params, name, raw, out, "param ", "params")
             except _Skip:
+                ok = False
+                continue
+            # Even an unused param reaches the JSON report (`params_used`): NaN is no JSON, and
+            # an integer past 64 bits breaks 64-bit readers.
+            if isinstance(value, float) and not math.isfinite(value):
+                self.report("NS104", f"param `{name}` is {value!r}; a param is a finite number, true, false, "
+                            "a string or null", spec_params, name, f"params.{name}")
+                ok = False
+            elif type(value) is not bool and isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+                self.report("NS215", f"param `{name}` {_show_number(value)} does not fit in 64 bits "
+                            "(-2**63 to 2**63 - 1)", spec_params, name, f"params.{name}")
                 ok = False
         return out if ok and not any(d.code == "NS201" for d in self.diags) else None
 
@@ -202,6 +293,7 @@ class Expander:
         for index, entry in enumerate(entries):
             path = f"{scope.list_path}[{index}]"
             if not isinstance(entry, PosDict) or not isinstance(entry.get("type"), str) or path in self.bad:
+                self.tick(entry, path, entries, index)
                 ref_name = entry.get("name") if isinstance(entry, dict) else None
                 scope.history.append(POISON)
                 if isinstance(ref_name, str):
@@ -216,7 +308,7 @@ class Expander:
         repeat, has_repeat = 1, "repeat" in entry
         try:
             if has_repeat:
-                vars = {**scope.vars, **(scope.in_vars or {})}
+                vars = Layered(scope.in_vars or {}, scope.vars)
                 repeat = self.normalize("int+", self.evaluate(entry, "repeat", entry["repeat"], vars, who, path),
                                         entry, "repeat", who, path)
                 if repeat > self.limits.max_repeat:
@@ -224,13 +316,15 @@ class Expander:
                                 "(raise it with --max-repeat)", entry, "repeat", f"{path}.repeat")
                     raise _Skip
         except _Skip:
+            self.tick(entry, path)
             scope.history.append(POISON)
             scope.names[base] = POISON
             return
         ref = POISON
         for r in range(repeat):
+            self.tick(entry, path)
             inst = f"{base}.{r}" if has_repeat else base
-            vars = {**scope.vars, "i": r} if has_repeat else scope.vars
+            vars = Layered({"i": r}, scope.vars) if has_repeat else scope.vars
             try:
                 ref = self.expand_instance(entry, path, scope, inst, vars)
             except _Skip:
@@ -280,8 +374,13 @@ class Expander:
             self.report("NS209", f"{who}`inputs` refers to `{name}`, {what}; a layer can only read "
                         "layers written before it", entry, "inputs", f"{path}.inputs")
             raise _Skip
-        known = [k for s in _chain(scope) for k in s.names] + list(self.global_names)
-        hint = difflib.get_close_matches(name, known, n=1)
+        # The hint looks at the first 1,000 names only: this runs for every failing instance, and
+        # matching each against all names made a repeated bad reference quadratic (minutes).
+        hint = self.hints.get(name)
+        if hint is None:
+            known = list(itertools.islice(itertools.chain((k for s in _chain(scope) for k in s.names),
+                                                          self.global_names), 1000))
+            hint = self.hints[name] = difflib.get_close_matches(name, known, n=1)
         self.report("NS202", f"{who}`inputs` names `{name}`, which is no layer in scope"
                     + (f" (did you mean `{hint[0]}`?)" if hint else ""), entry, "inputs", f"{path}.inputs")
         raise _Skip
@@ -295,7 +394,7 @@ class Expander:
         if any(s is None for s in shapes):
             raise _Skip
         in_vars = scope.in_vars if scope.in_vars is not None else dims_vars(shapes[0])
-        vars = {**vars, **in_vars}
+        vars = Layered(in_vars, vars)
         if "when" in entry:
             keep = self.evaluate(entry, "when", entry["when"], vars, who, path)
             if not isinstance(keep, bool):
@@ -377,7 +476,7 @@ class Expander:
                 self.report("NS101", f"{who}block `{name}` has no argument `{key}`", entry, key, f"{path}.{key}")
                 raise _Skip
         body = Scope(prefix=f"{scope.prefix}{inst}.", names={}, history=[refs[0]], input_ref=refs[0],
-                     parent=scope, vars={**self.graph.params, **args},
+                     parent=scope, vars=Layered(args, self.graph.params),
                      in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
                      declared={}, calls=(*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path)),
                      blocks=(*scope.blocks, name))
@@ -398,7 +497,7 @@ class _TooLarge(ValueError):
 def _show_number(value) -> str:
     """A number for a message: floats as written by repr (1e+308), huge integers shortened."""
     text = repr(value) if isinstance(value, float) else str(value)
-    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text):,} digits)"
+    return text if len(text) <= 64 else f"{text[:20]}…{text[-10:]} ({len(text):,} digits)"
 
 
 def _int(value, minimum: int) -> int:
@@ -414,6 +513,9 @@ def _int(value, minimum: int) -> int:
     if value > INT64_MAX:
         raise _TooLarge(f"is larger than 2**63 - 1 ({_show_number(shown)})")
     return value
+
+
+_NORMALIZED: dict = {}  # (kind, type, literal) -> _normalize(kind, literal), see Expander.normalize
 
 
 def _normalize(kind: str, value):

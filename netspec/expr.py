@@ -27,6 +27,7 @@ rather than one of their operands; they still short-circuit.
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -180,7 +181,8 @@ def _suggest(word: str, known) -> str:
 
 def _unknown_name(name: str, scope) -> ExpressionError:
     try:
-        keys = list(scope.keys())
+        # Bounded: a hostile spec may define 100,000s of params, and this runs once per failing instance.
+        keys = list(itertools.islice(scope.keys(), 1000))
     except Exception:  # an odd Mapping; the suggestion is only a nicety
         keys = []
     return ExpressionError(f"unknown name '{name}'{_suggest(name, keys)}")

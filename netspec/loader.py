@@ -111,8 +111,54 @@ _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 
 
+class HugeInt(int):
+    """An integer literal wider than 64 bits, which no field of a spec takes.
+
+    Python refuses to convert (or print) integers of more than 4,300 decimal digits, so such a
+    literal is never turned into its exact value: it stands for +-2**64 (outside every range, so
+    each check still fails) and prints as written, shortened.
+    """
+
+    def __new__(cls, written: str) -> "HugeInt":
+        negative = written.startswith("-")
+        self = super().__new__(cls, -(2**64) if negative else 2**64)
+        self.written = _clip(written)
+        return self
+
+    def __repr__(self) -> str:
+        return self.written
+
+    __str__ = __repr__
+
+
+def _clip(text: str, n: int = 40) -> str:
+    """`123456789012…901234 (5,000 characters)` for text longer than n."""
+    return text if len(text) <= n else f"{text[:n // 2]}…{text[-(n // 4):]} ({len(text):,} characters)"
+
+
+def _int_literal(text: str, base: int) -> int:
+    """int(text, base), or a HugeInt for a literal beyond 64 bits (never converting thousands of digits)."""
+    if base == 10 and len(text.lstrip("+-0")) > 40:
+        return HugeInt(text)
+    value = int(text, base)
+    return HugeInt(text) if value.bit_length() > 64 else value
+
+
+_SCALARS: dict = {}  # memo of _plain_scalar: a spec repeats the same few words and numbers
+
+
 def _plain_scalar(value: str):
     """Type a plain (unquoted) scalar. Returns (value, trap_message_or_None)."""
+    hit = _SCALARS.get(value)
+    if hit is None:
+        hit = _type_plain_scalar(value)
+        if len(_SCALARS) >= 8192:
+            _SCALARS.clear()
+        _SCALARS[value] = hit
+    return hit
+
+
+def _type_plain_scalar(value: str):
     if value in _NULLS:
         return None, None
     if value in _TRUE:
@@ -122,14 +168,15 @@ def _plain_scalar(value: str):
     c = value[0]
     if c.isdigit() or c in "+-.":
         if _INT.match(value):
-            return int(value.replace("_", "")), None
+            return _int_literal(value.replace("_", ""), 10), None
         if _OCTAL_TRAP.match(value):
             digits = value.replace("_", "")
-            return int(digits, 10), (
-                f"`{value}` has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal "
-                f"{int(digits, 10)}; write it without the zero (or 0o{digits.lstrip('+-0') or '0'} for octal)")
+            number = _int_literal(digits, 10)
+            return number, (
+                f"`{_clip(value)}` has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal "
+                f"{number}; write it without the zero (or 0o{_clip(digits.lstrip('+-0') or '0')} for octal)")
         if _INT_OTHER.match(value):
-            return int(value.replace("_", ""), 0), None
+            return _int_literal(value.replace("_", ""), 0), None
         if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
             return float(value.replace("_", "")), None
         if _INF.match(value):
@@ -157,8 +204,9 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        diags.append(Diagnostic("NS007", "the file contains a NUL byte; a spec is UTF-8 text", line, 1))
+        at = text.index("\x00")
+        line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        diags.append(Diagnostic("NS007", "the file contains a NUL byte; a spec is UTF-8 text", line, col))
         return out
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         diags.append(Diagnostic("NS005", "the file is empty: a spec needs at least `netspec:`, `name:`, "
@@ -219,7 +267,9 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         return True
 
     try:
-        events = yaml.parse(text, Loader=Loader)
+        # The parser's own get_event until it returns None, without yaml.parse's generator and its
+        # check_event call per event (a sixth of the loading time).
+        events = iter(Loader(text).get_event, None)
         for ev in events:
             kind = type(ev).__name__
             if kind == "ScalarEvent":
@@ -299,8 +349,11 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         diags.append(Diagnostic("NS002", f"YAML syntax error: {what}", line, col))
         return out
     except yaml.YAMLError as exc:  # reader errors: control characters etc.
-        mark = getattr(exc, "position", None)
-        diags.append(Diagnostic("NS007", f"the file is not valid YAML text: {exc}".splitlines()[0], 1, 1))
+        line, col = _reader_position(text, getattr(exc, "position", None), Loader is not yaml.SafeLoader)
+        char = getattr(exc, "character", None)
+        what = (f"character U+{char:04X} is not allowed in YAML (control characters and non-characters)"
+                if isinstance(char, int) else str(exc).splitlines()[0])
+        diags.append(Diagnostic("NS007", f"the file is not valid YAML text: {what}", line, col))
         return out
     except RecursionError:
         diags.append(Diagnostic("NS012", "the document is nested too deeply to read", 1, 1))
@@ -336,6 +389,21 @@ def stack_key_flag(stack, ev, plain) -> None:
         frame[6] = frame[2] == "<<" and plain if frame[2] is not _NO_KEY else False
 
 
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _reader_position(text: str, position, in_bytes: bool) -> tuple[int, int]:
+    """1-based (line, column) of a reader error's offset (in UTF-8 bytes for libyaml, else characters)."""
+    if not isinstance(position, int) or position < 0:
+        return 1, 1
+    if in_bytes:
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "replace"))
+    prefix = text[:position]
+    breaks = list(_BREAK.finditer(prefix))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, position - start + 1
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
 
@@ -343,22 +411,30 @@ def _short_tag(tag: str) -> str:
 def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, Diagnostic | None]:
     """Read a spec file as UTF-8 text; an unreadable file is an NS001 (exit 2), bad bytes NS007."""
     import os
+    import stat
 
+    # NS001 is about the whole file; it still gets line 1, column 1 so that every diagnostic reads
+    # `file:line:col: error[NSxxx] ...` for editors and CI problem matchers.
     try:
-        size = os.stat(path).st_size
-        if os.path.isdir(path):
-            return None, Diagnostic("NS001", f"{path} is a directory, not a spec file")
-        if size > limits.max_file_size:
-            return None, Diagnostic("NS010", f"the file is {size:,} bytes, over the limit of "
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            return None, Diagnostic("NS001", f"{path} is a directory, not a spec file", 1, 1)
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO, a terminal or a socket could block the read forever; /dev/zero never ends.
+            return None, Diagnostic("NS001", f"{path} is not a regular file (a device, FIFO or socket)", 1, 1)
+        if st.st_size > limits.max_file_size:
+            return None, Diagnostic("NS010", f"the file is {st.st_size:,} bytes, over the limit of "
                                     f"{limits.max_file_size:,} (raise it with --max-file-size)", 1, 1)
         with open(path, "rb") as fh:
             raw = fh.read(limits.max_file_size + 1)
     except FileNotFoundError:
-        return None, Diagnostic("NS001", f"no such file: {path}")
+        return None, Diagnostic("NS001", f"no such file: {path}", 1, 1)
     except PermissionError:
-        return None, Diagnostic("NS001", f"permission denied: {path}")
+        return None, Diagnostic("NS001", f"permission denied: {path}", 1, 1)
     except OSError as exc:
-        return None, Diagnostic("NS001", f"cannot read {path}: {exc.strerror or exc}")
+        return None, Diagnostic("NS001", f"cannot read {path}: {exc.strerror or exc}", 1, 1)
+    except ValueError as exc:  # a path with a NUL character
+        return None, Diagnostic("NS001", f"cannot read {path!r}: {exc}", 1, 1)
     if len(raw) > limits.max_file_size:
         return None, Diagnostic("NS010", f"the file is over the limit of {limits.max_file_size:,} bytes "
                                 "(raise it with --max-file-size)", 1, 1)
@@ -366,7 +442,10 @@ def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, D
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+            start = 3  # the BOM is not a column
+        col = len(raw[start:exc.start].decode("utf-8", "replace")) + 1  # in characters, like every column
         return None, Diagnostic("NS007", f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
                                 line, col)
     return text, None

@@ -29,6 +29,8 @@ def parse_quantity(value, bytes_: bool = False) -> int:
     factor = _IEC.get(unit) or _SI.get(unit)
     if factor is None:
         raise QuantityError(f"{value!r} is not a quantity")
+    if len(number) > 40:  # Fraction() of 5,000 digits raises ValueError (Python's int-conversion limit)
+        raise QuantityError(f"{number[:20]}… ({len(number):,} digits) is not a quantity: too many digits")
     from fractions import Fraction
 
     return round(Fraction(number) * factor)

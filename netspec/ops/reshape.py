@@ -30,7 +30,13 @@ class UpsampleOp(Op):
         self.require_image(ins[0])
         h, w, c = ins[0]
         s = a["scale"]
-        return (math.floor(h * s), math.floor(w * s), c)
+        try:
+            ho, wo = math.floor(h * s), math.floor(w * s)
+        except OverflowError:  # 1e308 * 8 is inf
+            raise ShapeError("NS215", f"upsample: {h}x{w} scaled by {s!r} is larger than 2**63 - 1", "scale") from None
+        if ho < 1 or wo < 1:
+            raise ShapeError("NS204", f"upsample: scale {s!r} turns {h}x{w} into an empty {ho}x{wo}", "scale")
+        return (ho, wo, c)
 
     def cost(self, a, ins, out):
         n = numel(out)

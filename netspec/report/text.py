@@ -16,8 +16,16 @@ def _paint(text: str, code: str, on: bool) -> str:
 
 def diagnostic_line(d, color: bool = False) -> str:
     sev = _paint(d.severity, "1;31" if d.severity == ERROR else "1;33", color)
-    where = f"{d.file}:{d.line}:{d.column}" if d.line else d.file
-    return f"{where}: {sev}[{d.code}] {d.message}"
+    where = f"{_visible(d.file)}:{d.line}:{d.column}" if d.line else _visible(d.file)
+    return f"{where}: {sev}[{d.code}] {_visible(d.message)}"
+
+
+def _visible(text: str) -> str:
+    """One line, no terminal escapes: a spec's quoted strings (and file names) can hold "\\n::error ..."
+    or "\\x1b[2J", which would forge a diagnostic line, a CI workflow command or a screen clear."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def summary_line(result) -> str:
