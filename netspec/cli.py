@@ -24,7 +24,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(schema_text())
         raise SystemExit(EXIT_OK)
     debug = "--debug" in args
+    _tolerant_stdout()
     try:
+        if args[:1] == ["check"]:  # the hook's call: skip typer's per-parameter pydantic set-up
+            from .fastcli import try_check
+
+            code = try_check(args[1:])
+            if code is not None:
+                raise SystemExit(code)
         app = build_app()
         app(args=args, prog_name="netspec", standalone_mode=True)
     except SystemExit:
@@ -44,3 +51,14 @@ def build_app():
     from .commands import app
 
     return app
+
+
+def _tolerant_stdout() -> None:
+    """A spec's text (an emoji in a name) must not crash the report on a non-UTF-8 console
+    (cp1252, PYTHONIOENCODING=ascii): unencodable characters print as \\u escapes instead."""
+    stream = sys.stdout
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except Exception:  # a replaced stream that cannot be reconfigured; nothing to protect
+            pass

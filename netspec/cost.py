@@ -31,8 +31,16 @@ class CostRow:
     weight_bytes: int = 0
 
     def add(self, other: "CostRow") -> None:
-        for f in _SUMMED:
-            setattr(self, f, getattr(self, f) + getattr(other, f))
+        """Sum `other` into this row (one line per field: it runs once per row of every layer)."""
+        self.params += other.params
+        self.maccs += other.maccs
+        self.flops += other.flops
+        self.input_reads += other.input_reads
+        self.weight_reads += other.weight_reads
+        self.output_writes += other.output_writes
+        self.memory_accesses += other.memory_accesses
+        self.compulsory_bytes += other.compulsory_bytes
+        self.weight_bytes += other.weight_bytes
 
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in _SUMMED}
@@ -52,11 +60,12 @@ class Totals(CostRow):
 
 
 def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
-    reads, writes = c.input_reads * batch, c.output_writes * batch
-    return CostRow(label=label, params=c.params, maccs=c.maccs * batch, flops=c.flops * batch,
-                   input_reads=reads, weight_reads=c.params, output_writes=writes,
-                   memory_accesses=reads + c.params + writes,
-                   compulsory_bytes=(c.act_io * batch + c.params) * nbytes, weight_bytes=c.params * nbytes)
+    """Per-sample op cost -> batch-scaled row. Fields in CostRow's order (label, params, maccs,
+    flops, input_reads, weight_reads, output_writes, memory_accesses, compulsory_bytes,
+    weight_bytes), passed positionally: ten keywords were half the cost of a row."""
+    reads, writes, p = c.input_reads * batch, c.output_writes * batch, c.params
+    return CostRow(label, p, c.maccs * batch, c.flops * batch, reads, p, writes, reads + p + writes,
+                   (c.act_io * batch + p) * nbytes, p * nbytes)
 
 
 def layer_rows(graph: Graph, layer) -> list[CostRow]:
@@ -121,3 +130,49 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
         if live > peak:
             peak, at = live, j
     return peak, layers[at].name
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _big(n: int) -> str:
+    try:
+        return f"{n:.3e}"
+    except OverflowError:
+        return "more than 1e308"
+
+
+def overflow_diagnostics(graph: Graph, totals: Totals) -> list:
+    """NS215 when a cost does not fit a signed 64-bit integer (a huge but legal network).
+
+    One diagnostic, at the first layer whose own figures overflow, or else at the layer where a
+    running network total passes 2**63 - 1 (or the peak-memory layer); exact integers past that
+    would break every 64-bit consumer of the JSON, CSV and SARIF reports.
+    """
+    if totals.peak_activation_memory <= INT64_MAX and all(getattr(totals, f) <= INT64_MAX for f in _SUMMED):
+        return []  # costs are never negative: no layer and no running total exceeds the totals
+    from .diagnostics import Diagnostic
+
+    def at(layer, message: str) -> list:
+        src = layer.source
+        return [Diagnostic("NS215", message, src.line, src.column, path=src.path)]
+
+    running = dict.fromkeys(_SUMMED, 0)
+    for layer in graph.layers:
+        own = [f for f in _SUMMED if getattr(layer.cost, f) > INT64_MAX]
+        if own:
+            return at(layer, f"layer {layer.name}: {', '.join(f'{f} {_big(getattr(layer.cost, f))}' for f in own)} "
+                      "exceed 2**63 - 1")
+        crossed = []
+        for f in _SUMMED:
+            running[f] += getattr(layer.cost, f)
+            if running[f] > INT64_MAX:
+                crossed.append(f)
+        if crossed:
+            return at(layer, f"layer {layer.name}: the network's total {', '.join(crossed)} pass 2**63 - 1 "
+                      "at this layer")
+    if totals.peak_activation_memory > INT64_MAX:
+        layer = next((x for x in graph.layers if x.name == totals.peak_layer), None)
+        message = f"peak activation memory {_big(totals.peak_activation_memory)} bytes exceeds 2**63 - 1"
+        return at(layer, message) if layer is not None else [Diagnostic("NS215", message, 1, 1)]
+    return []

@@ -19,7 +19,7 @@ def check_arity(op: Op, count: int) -> None:
 def infer_layer(op: Op, attrs: dict, in_shapes: list[Shape]) -> Shape:
     """The output shape, or ShapeError naming the code, the message and the attribute at fault."""
     out = op.infer(attrs, in_shapes)
-    if any(d > 2**63 - 1 for d in out) or _numel_too_large(out):
+    if (out and max(out) > 2**63 - 1) or _numel_too_large(out):
         raise ShapeError("NS215", f"{op.type}: output {'x'.join(map(str, out))} has more than 2**63 - 1 elements")
     return out
 

@@ -21,6 +21,7 @@ import difflib
 from functools import lru_cache
 
 from .diagnostics import Diagnostic, format_path
+from .fastschema import fast as _fast
 from .loader import locate
 from .resources import schema as _schema
 
@@ -166,14 +167,27 @@ def _compiled() -> _Compiled:
     return _Compiled()
 
 
+class _LazyCompiled:
+    """`_compiled()` on first use: a spec that passes netspec.fastschema's exact checks never imports
+    or compiles jsonschema (that takes longer than checking a whole spec)."""
+
+    @property
+    def call_keys(self) -> frozenset:
+        return _fast().call_keys
+
+    def __getattr__(self, name):
+        return getattr(_compiled(), name)
+
+
 def validate(data) -> list[Diagnostic]:
     """All schema problems of a loaded spec, one diagnostic each, sorted by position."""
     if not isinstance(data, dict):
         return []  # the loader has already reported a document that is not a mapping
-    c = _compiled()
+    c = _LazyCompiled()
     m = _Mapper(c, data)
-    for error in c.doc.iter_errors(data):
-        m.map(error, ())
+    if not _fast().doc(data):  # jsonschema only where the fast check says "invalid"
+        for error in c.doc.iter_errors(data):
+            m.map(error, ())
 
     blocks = data.get("blocks")
     block_defs = blocks if isinstance(blocks, dict) else {}
@@ -214,9 +228,8 @@ class _Mapper:
 
     # --- layers ---------------------------------------------------------------------------------
     def layer(self, layer, path: tuple, types: frozenset[str], blocks: dict) -> None:
-        name = _name(path)
         if not isinstance(layer, dict):
-            self.add("NS103", f"`{name}` must be a mapping with a `type`, {_got(layer)}", path)
+            self.add("NS103", f"`{_name(path)}` must be a mapping with a `type`, {_got(layer)}", path)
             return
         if "type" not in layer:
             self.add("NS102", "layer is missing `type`", path)
@@ -226,6 +239,8 @@ class _Mapper:
             self.add("NS103", f"`type` must be a string (a layer type or a block name), {_got(t)}", path + ("type",))
             return
         if t in types:
+            if _fast().layer(t)(layer):
+                return
             # Real specs repeat the same layer many times; a layer equal to one already found valid
             # (same keys, same values of the same JSON types) is valid too.
             key = _freeze(layer)
@@ -238,8 +253,9 @@ class _Mapper:
             if not found and key is not None:
                 self.valid.add(key)
         elif t in blocks:
-            for error in self.c.block_call.iter_errors(layer):
-                self.map(error, path)
+            if not _fast().block_call(layer):
+                for error in self.c.block_call.iter_errors(layer):
+                    self.map(error, path)
             self.block_args(layer, path, t, blocks[t])
         else:
             known = sorted(types | set(blocks))

@@ -48,7 +48,25 @@ def window_out(op: str, axis: str, size: int, k: int, s: int, d: int, pads: tupl
     return out
 
 
+_SPATIAL: dict = {}  # memo of _spatial_out: a network repeats the same few window geometries
+
+
 def spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False) -> tuple[int, int, tuple]:
+    """Output (H, W) and the explicit (t, b, l, r) padding of a 2-D window op (memoised; errors are not)."""
+    try:
+        key = (op, a["kernel"], a["stride"], a["dilation"], a["padding"], h, w, ceil_mode)
+        hit = _SPATIAL.get(key)
+    except TypeError:  # an unhashable attribute: just compute
+        return _spatial_out(op, a, h, w, ceil_mode)
+    if hit is None:
+        hit = _spatial_out(op, a, h, w, ceil_mode)
+        if len(_SPATIAL) >= 4096:
+            _SPATIAL.clear()
+        _SPATIAL[key] = hit
+    return hit
+
+
+def _spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False) -> tuple[int, int, tuple]:
     """Output (H, W) and the explicit (t, b, l, r) padding of a 2-D window op."""
     (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
     ph, pw = axis_pads(a["padding"])

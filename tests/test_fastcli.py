@@ -1,0 +1,135 @@
+"""`netspec check` through netspec.fastcli must behave exactly as through the typer app: the same
+stdout, stderr, exit code and output file for every command line it accepts, and it must hand
+every command line it is not sure about back to typer."""
+
+from __future__ import annotations
+
+import pytest
+
+from netspec import cli, commands, fastcli
+
+GOOD = """\
+netspec: 1
+name: good
+input: {height: 16, width: 16, channels: 3}
+params: {width: 1.0}
+layers:
+  - {name: c1, type: conv, filters: "${int(16 * width)}", kernel: 3, batchnorm: true, activation: relu}
+  - {type: depthwise, kernel: 3, stride: 2}
+  - {type: conv, filters: 12, kernel: 1}
+  - {type: global_avgpool}
+  - {type: dense, units: 10}
+"""
+BAD = GOOD.replace("kernel: 1}", "kernel: 1, filterz: 3}")
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "d").mkdir()
+    good = tmp_path / "d" / "good.yaml"
+    good.write_text(GOOD)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
+    return {"good": str(good), "bad": str(bad), "dir": str(tmp_path / "d"), "tmp": tmp_path}
+
+
+def _run(args, capsys, fast: bool, monkeypatch):
+    if not fast:
+        monkeypatch.setattr(fastcli, "try_check", lambda args: None)
+    try:
+        cli.main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    monkeypatch.undo()
+    return code, out, err
+
+
+CASES = [
+    ["{good}"],
+    ["{good}", "-f", "json"],
+    ["-f", "json", "{good}", "{bad}"],
+    ["--output-format=markdown", "{good}"],
+    ["{good}", "-f", "csv", "--layers"],
+    ["{good}", "-l"],
+    ["{good}", "-q"],
+    ["{bad}", "-q"],
+    ["{good}", "--set", "width=2"],
+    ["{good}", "-s", "width=0.5", "-s", "width=2"],
+    ["{good}", "--set", "depth=2"],
+    ["{good}", "--set", "novalue"],
+    ["{good}", "--ignore", "NS401"],
+    ["{good}", "--ignore", "XX999"],
+    ["{good}", "--max-layers", "2"],
+    ["{good}", "--max-layers=0"],
+    ["{good}", "--max-params", "1K"],
+    ["{good}", "--max-peak-activation-memory", "1KiB"],
+    ["{good}", "--max-maccs", "lots"],
+    ["{bad}", "--exit-zero"],
+    ["{good}", "--strict"],
+    ["{good}", "-f", "sarif"],
+    ["{good}", "-f", "github"],
+    ["{good}", "-f", "nope"],
+    ["--", "{good}"],
+    ["{dir}"],
+    ["{good}", "{good}", "--debug"],
+    ["{tmp}/missing.yaml"],
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[" ".join(c) for c in CASES])
+def test_same_as_typer(case, files, capsys, monkeypatch):
+    args = ["check"] + [a.format(**files) for a in case]
+    assert fastcli.parse(commands.check, args[1:]) is not None, "the fast path should take this one"
+    fast = _run(args, capsys, True, monkeypatch)
+    slow = _run(args, capsys, False, monkeypatch)
+    assert fast == slow
+
+
+def test_output_file_is_the_same(files, capsys, monkeypatch):
+    a, b = files["tmp"] / "a.json", files["tmp"] / "b.json"
+    fast = _run(["check", files["good"], "-f", "json", "-o", str(a)], capsys, True, monkeypatch)
+    slow = _run(["check", files["good"], "-f", "json", "--output-file", str(b)], capsys, False, monkeypatch)
+    assert fast == slow
+    assert a.read_text() == b.read_text()
+
+
+FALLBACK = [
+    [],
+    ["--help"],
+    ["{good}", "-h"],
+    ["{good}", "-lq"],
+    ["{good}", "-fjson"],
+    ["{good}", "--max-layers", "1e3"],
+    ["{good}", "--max-layers", "1_000"],
+    ["{good}", "--max-layers"],
+    ["{good}", "--no-such-option"],
+    ["{good}", "--layers=yes"],
+]
+
+
+@pytest.mark.parametrize("case", FALLBACK, ids=[" ".join(c) or "(none)" for c in FALLBACK])
+def test_hands_the_unusual_to_typer(case, files, capsys, monkeypatch):
+    args = [a.format(**files) for a in case]
+    assert fastcli.parse(commands.check, args) is None
+    code, out, err = _run(["check", *args], capsys, True, monkeypatch)
+    assert (code, out, err) == _run(["check", *args], capsys, False, monkeypatch)
+
+
+def test_option_table_follows_the_declarations():
+    options, positional, params = fastcli._table(commands.check)
+    assert positional.name == "files"
+    assert {"--output-format", "-f", "--layers", "-l", "--set", "-s", "--max-params", "--max-peak-memory",
+            "--max-peak-activation-memory", "--max-layers", "--output-file", "-o"} <= set(options)
+    import inspect
+
+    assert [p.name for p in params] == list(inspect.signature(commands.check).parameters)
+
+
+def test_parse_values():
+    kw = fastcli.parse(commands.check, ["a.yaml", "-f", "json", "--set", "w=1", "-s", "x=2", "--max-layers=5",
+                                        "-l", "--", "-weird.yaml"])
+    assert kw["files"] == ["a.yaml", "-weird.yaml"]
+    assert kw["output_format"] == "json" and kw["layers"] is True and kw["quiet"] is False
+    assert kw["set_"] == ["w=1", "x=2"] and kw["max_layers"] == 5 and kw["ignore"] == []

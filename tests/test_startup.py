@@ -1,0 +1,71 @@
+"""The cheap commands stay cheap: `netspec --version` and `netspec schema` import neither jsonschema
+nor rich nor typer, and `netspec check` of a valid spec imports neither jsonschema nor pydantic
+(typer's per-parameter adapters). Checked on which modules get imported, never on timings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEAVY = ("jsonschema", "rich", "typer")
+
+PROBE = """
+import sys
+from netspec.cli import main
+try:
+    main({args!r})
+except SystemExit as exc:
+    code = exc.code
+print("MODULES", ",".join(sorted(m for m in {mods!r} if m in sys.modules)), "EXIT", code)
+"""
+
+
+def _probe(args, mods=HEAVY):
+    out = subprocess.run([sys.executable, "-c", PROBE.format(args=args, mods=mods)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("MODULES")][-1]
+    _, modules, _, code = line.split(" ")
+    return set(filter(None, modules.split(","))), int(code), out.stdout
+
+
+@pytest.mark.parametrize("args", [["--version"], ["schema"]])
+def test_cheap_commands_import_no_heavy_dependency(args):
+    modules, code, stdout = _probe(args)
+    assert code == 0
+    assert modules == set(), f"`netspec {' '.join(args)}` imported {sorted(modules)}"
+    if args == ["--version"]:
+        assert stdout.startswith("netspec ")
+    else:
+        assert '"$schema"' in stdout
+
+
+@pytest.mark.parametrize("args", [["--version"], ["schema"]])
+def test_importtime_of_the_real_entry_point(args):
+    """`python -X importtime -m netspec ...`: the interpreter's own list of every import."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "netspec", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert imported, out.stderr[-500:]
+    for mod in HEAVY:
+        assert mod not in imported and not any(m.startswith(mod + ".") for m in imported), mod
+
+
+def test_check_of_a_valid_spec_needs_neither_jsonschema_nor_pydantic():
+    modules, code, _ = _probe(["check", os.path.join(ROOT, "specs", "examples", "seed_conv3x3.yaml")],
+                              mods=("jsonschema", "pydantic", "rich"))
+    assert code == 0
+    assert modules == set(), f"`netspec check` of a valid spec imported {sorted(modules)}"
+
+
+def test_check_of_an_invalid_spec_still_gets_jsonschema_messages(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("netspec: 1\nname: bad\ninput: {channels: 3}\nlayers:\n  - {type: dense, unitz: 4}\n")
+    out = subprocess.run([sys.executable, "-m", "netspec", "check", str(bad)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1
+    assert "NS101" in out.stdout and "unitz" in out.stdout
