@@ -115,6 +115,9 @@ def test_github_escaping():
     d = Diagnostic("NS301", "over by 5% : really,\nyes", 3, 1, 3, 5, file="dir,x/a:b.yaml")
     assert command(d) == ("::error file=dir%2Cx/a%3Ab.yaml,line=3,col=1,endLine=3,endColumn=5,"
                           "title=netspec NS301 budget-exceeded::over by 5%25 : really,%0Ayes")
+    # an escape character from a spec's text never reaches the log raw
+    assert "\x1b" not in command(Diagnostic("NS101", "unknown key `\x1b[2J`", 1, 1, file="a.yaml"))
+    assert "\\x1b[2J" in command(Diagnostic("NS101", "unknown key `\x1b[2J`", 1, 1, file="a.yaml"))
 
 
 def test_github_format_writes_step_summary(cli, spec, tmp_path, monkeypatch):

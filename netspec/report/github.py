@@ -20,8 +20,16 @@ def escape_property(s: str) -> str:
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def _no_escapes(s: str) -> str:
+    """Control characters other than CR/LF (which escape_data encodes) shown as \\x1b etc., so text
+    from a spec cannot send terminal escapes into a CI log."""
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() or c in "\r\n" else repr(c)[1:-1] for c in s)
+
+
 def command(d) -> str:
-    props = [f"file={escape_property(d.file)}"]
+    props = [f"file={escape_property(_no_escapes(d.file))}"]
     if d.line:
         props.append(f"line={d.line}")
         props.append(f"col={d.column}")
@@ -29,7 +37,7 @@ def command(d) -> str:
             props.append(f"endLine={d.end_line}")
             props.append(f"endColumn={d.end_column}")
     props.append(f"title={escape_property(f'netspec {d.code} {d.name}')}")
-    return f"::{LEVEL.get(d.severity, 'notice')} {','.join(props)}::{escape_data(d.message)}"
+    return f"::{LEVEL.get(d.severity, 'notice')} {','.join(props)}::{escape_data(_no_escapes(d.message))}"
 
 
 def render(report) -> str:

@@ -30,7 +30,7 @@ def _visible(text: str) -> str:
 
 def summary_line(result) -> str:
     g, t = result.graph, result.totals
-    return (f"{result.path}: ok — {len(g.layers)} layers, output {'x'.join(map(str, g.shape_of(g.output_ref)))}, "
+    return (f"{_visible(result.path)}: ok — {len(g.layers)} layers, output {'x'.join(map(str, g.shape_of(g.output_ref)))}, "
             f"params {units.count(t.params)}, MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, "
             f"memory accesses {units.count(t.memory_accesses)}, peak activations "
             f"{units.nbytes(t.peak_activation_memory)}")
