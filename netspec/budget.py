@@ -90,11 +90,12 @@ def _raw(value) -> str:
     return str(value).strip()
 
 
-def limits_from_mapping(mapping, where, per_layer: bool = False) -> list[Limit]:
+def limits_from_mapping(mapping, where, per_layer: bool = False, problems: list | None = None) -> list[Limit]:
     """Limits from a `budget:`-shaped mapping; `where(mapping, key)` gives the origin of a key.
 
-    Raises BudgetError on unknown keys or bad quantities (the spec's own budget is schema-checked
-    before it gets here, so this only fires for policy files).
+    A value that is no quantity (or does not fit 64 bits) raises BudgetError, or, when `problems`
+    is given (the spec's own budget), becomes a diagnostic at the value and is skipped. Unknown
+    keys always raise: in a spec the schema stage has already reported them.
     """
     out = []
     keys = LAYER_KEYS if per_layer else TOTAL_KEYS
@@ -102,7 +103,7 @@ def limits_from_mapping(mapping, where, per_layer: bool = False) -> list[Limit]:
         if key == "per_layer" and not per_layer:
             if not isinstance(value, dict):
                 raise BudgetError(f"{where(mapping, key)}: [NS303] `per_layer` must be a mapping of budget keys")
-            out += limits_from_mapping(value, where, per_layer=True)
+            out += limits_from_mapping(value, where, per_layer=True, problems=problems)
             continue
         if key not in keys:
             hint = difflib.get_close_matches(str(key), keys, n=1)
@@ -110,8 +111,16 @@ def limits_from_mapping(mapping, where, per_layer: bool = False) -> list[Limit]:
                               + (f" (did you mean `{hint[0]}`?)" if hint else f"; known: {', '.join(keys)}"))
         try:
             amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
-        except QuantityError as exc:
-            raise BudgetError(f"{where(mapping, key)}: [NS303] `{key}`: {exc}") from None
+            problem = None if amount <= 2**63 - 1 else \
+                Diagnostic("NS215", f"`{key}`: the budget {_raw(value)} is larger than 2**63 - 1")
+        except (QuantityError, ValueError, OverflowError) as exc:
+            problem = Diagnostic("NS106", f"`{key}`: {exc}")
+        if problem is not None:
+            if problems is None:
+                raise BudgetError(f"{where(mapping, key)}: [NS303] {problem.message}")
+            span = mapping.value_span(key) if hasattr(mapping, "value_span") else None
+            problems.append(problem.at(span))
+            continue
         out.append(Limit(key, amount, _raw(value), where(mapping, key), per_layer))
     return out
 
@@ -126,10 +135,11 @@ def _origin(path: str):
     return where
 
 
-def spec_budget(graph, path: str) -> BudgetSource | None:
+def spec_budget(graph, path: str, problems: list) -> BudgetSource | None:
+    """The spec's own `budget:`; its bad values go to `problems` as diagnostics at the value."""
     if not graph.budget:
         return None
-    return BudgetSource("spec", limits_from_mapping(graph.budget, _origin(path)))
+    return BudgetSource("spec", limits_from_mapping(graph.budget, _origin(path), problems=problems))
 
 
 def load_budget_file(path: str) -> BudgetSource:
@@ -177,10 +187,10 @@ def command_line_budget(flags: dict) -> BudgetSource | None:
     return BudgetSource("flags", limits) if limits else None
 
 
-def effective_limits(graph, path: str, sources: list[BudgetSource]) -> list[Limit]:
+def effective_limits(graph, path: str, sources: list[BudgetSource], problems: list) -> list[Limit]:
     """The limit in force per (per_layer, key): the last source that sets it wins."""
     chosen: dict[tuple[bool, str], Limit] = {}
-    spec = spec_budget(graph, path)
+    spec = spec_budget(graph, path, problems)
     for source in ([spec] if spec else []) + list(sources):
         for limit in source.applicable(graph.name, path):
             chosen[(limit.per_layer, limit.key)] = limit
@@ -195,7 +205,10 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
     """
     diags: list[Diagnostic] = []
     statuses: list[BudgetStatus] = []
-    for limit in effective_limits(graph, path, sources):
+    limits = effective_limits(graph, path, sources, diags)
+    if diags:  # the spec's budget has values that are no quantity: judge nothing against it
+        return diags, statuses
+    for limit in limits:
         if not limit.per_layer:
             actual = getattr(totals, limit.key)
             status = BudgetStatus(limit, actual)
@@ -226,28 +239,3 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
 def _excess(actual: int, limit: int) -> str:
     return f"{100 * (actual - limit) / limit:.1f}%" if limit else "inf%"
 
-
-def spec_budget_diagnostics(budget) -> list[Diagnostic]:
-    """NS106 for values of the spec's own `budget:` that pass the schema but are no quantity.
-
-    JSON has no infinity or NaN, so the schema lets `.inf` and `.nan` through, and a string of
-    thousands of digits matches its pattern; limits_from_mapping would raise BudgetError (exit 2,
-    "internal error") on them. Reported here at the value, like every other spec mistake.
-    """
-    out: list[Diagnostic] = []
-    if not isinstance(budget, dict):
-        return out
-    per_layer = budget.get("per_layer")
-    for mapping, keys in ((budget, TOTAL_KEYS), (per_layer if isinstance(per_layer, dict) else {}, LAYER_KEYS)):
-        for key, value in mapping.items():
-            if key not in keys:
-                continue
-            span = mapping.value_span(key) if hasattr(mapping, "value_span") else None
-            try:
-                amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
-            except (QuantityError, ValueError, OverflowError) as exc:
-                out.append(Diagnostic("NS106", f"`{key}`: {exc}").at(span))
-                continue
-            if amount > 2**63 - 1:  # the JSON report's `limit` must fit a 64-bit integer
-                out.append(Diagnostic("NS215", f"`{key}`: the budget {_raw(value)} is larger than 2**63 - 1").at(span))
-    return out

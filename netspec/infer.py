@@ -1,12 +1,12 @@
 """Stage 4, infer: a layer's output shape from its inputs, by its op's rule.
 
-Expansion calls `infer_layer` as it appends each layer (expressions may read the input's
-dimensions); `infer_shapes` re-derives every shape of an already flat graph.
+Expansion calls `infer_layer` as it appends each layer: expressions may read the input's
+dimensions, so shapes cannot wait for a separate pass over the finished graph.
 """
 
 from __future__ import annotations
 
-from .ops import REGISTRY, Op, Shape, ShapeError
+from .ops import Op, Shape, ShapeError, numel
 
 
 def check_arity(op: Op, count: int) -> None:
@@ -19,22 +19,7 @@ def check_arity(op: Op, count: int) -> None:
 def infer_layer(op: Op, attrs: dict, in_shapes: list[Shape]) -> Shape:
     """The output shape, or ShapeError naming the code, the message and the attribute at fault."""
     out = op.infer(attrs, in_shapes)
-    if (out and max(out) > 2**63 - 1) or _numel_too_large(out):
+    if numel(out) > 2**63 - 1:  # every dimension is >= 1, so this bounds each of them too
         raise ShapeError("NS215", f"{op.type}: output {'x'.join(map(str, out))} has more than 2**63 - 1 elements")
     return out
 
-
-def _numel_too_large(shape: Shape) -> bool:
-    n = 1
-    for d in shape:
-        n *= d
-    return n > 2**63 - 1
-
-
-def infer_shapes(graph) -> None:
-    """Recompute every layer's output in order (the graph is topologically sorted by construction)."""
-    for layer in graph.layers:
-        op = REGISTRY[layer.type]
-        shapes = [graph.shape_of(r) for r in layer.inputs]
-        check_arity(op, len(shapes))
-        layer.output = infer_layer(op, layer.attrs, shapes)

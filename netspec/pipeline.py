@@ -89,13 +89,8 @@ def check_loaded(loaded: Loaded, path: str, options: Options | None = None) -> F
         result.diagnostics += overflow
         result.totals = None
         return _finish(result, path, options)
-    from .budget import judge, spec_budget_diagnostics
+    from .budget import judge
     from .lint import lint
-
-    bad_budget = spec_budget_diagnostics(graph.budget)
-    if bad_budget:
-        result.diagnostics += bad_budget
-        return _finish(result, path, options)
 
     budget_diags, result.budget = judge(graph, result.totals, options.budgets, path, data.key_span("name"))
     result.diagnostics += budget_diags

@@ -35,8 +35,3 @@ def parse_quantity(value, bytes_: bool = False) -> int:
 
     return round(Fraction(number) * factor)
 
-
-def format_quantity(n: int, bytes_: bool = False) -> str:
-    from .report import units
-
-    return units.nbytes(n) if bytes_ else units.count(n)
