@@ -68,27 +68,51 @@ def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
                    (c.act_io * batch + p) * nbytes, p * nbytes)
 
 
-def layer_rows(graph: Graph, layer) -> list[CostRow]:
-    op = REGISTRY[layer.type]
-    shapes = [graph.shape_of(r) for r in layer.inputs]
-    parts = list(op.cost(layer.attrs, shapes, layer.output))
-    for fused in layer.fused:
-        parts.append((fused, REGISTRY[fused].fused_cost(layer.output)))
-    layer.parts = parts
-    return [scale(label, c, graph.batch, graph.dtype_bytes) for label, c in parts]
+def layer_parts(graph: Graph, layer) -> list[tuple[str, Cost]]:
+    """The layer's per-sample cost parts: its op's rows, then one per fused batchnorm/activation."""
+    layers, inp = graph.layers, graph.input
+    shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
+    parts = REGISTRY[layer.type].cost(layer.attrs, shapes, layer.output)
+    if layer.fused:
+        out = layer.output
+        parts = [*parts, *((f, REGISTRY[f].fused_cost(out)) for f in layer.fused)]
+    return parts
 
 
 def annotate_costs(graph: Graph) -> Totals:
-    """Fill `layer.rows` and `layer.cost` for every layer and return the network totals."""
-    totals = Totals(label="total")
+    """Fill `layer.parts` and `layer.cost` for every layer and return the network totals.
+
+    Scaling by batch is linear, so a layer's row is its parts' per-sample sum scaled once; the
+    per-part rows (`layer.rows`) are scaled only when a report reads them. Totals are kept in
+    locals: this loop runs once per layer of networks of 100,000 layers.
+    """
+    batch, nbytes = graph.batch, graph.dtype_bytes
+    scaling = (batch, nbytes)
+    params = maccs = flops = reads = writes = act_io = 0
     for layer in graph.layers:
-        rows = layer_rows(graph, layer)
-        layer_total = CostRow(label=layer.name)
-        for row in rows:
-            layer_total.add(row)
-        layer.rows = rows
-        layer.cost = layer_total
-        totals.add(layer_total)
+        parts = layer_parts(graph, layer)
+        if len(parts) == 1:
+            c = parts[0][1]
+        else:
+            c = Cost()
+            for _, part in parts:
+                c.params += part.params
+                c.maccs += part.maccs
+                c.flops += part.flops
+                c.input_reads += part.input_reads
+                c.output_writes += part.output_writes
+                c.act_io += part.act_io
+        layer.parts = parts
+        layer.scaling = scaling
+        layer.cost = scale(layer.name, c, batch, nbytes)
+        params += c.params
+        maccs += c.maccs
+        flops += c.flops
+        reads += c.input_reads
+        writes += c.output_writes
+        act_io += c.act_io
+    totals = Totals("total", params, maccs * batch, flops * batch, reads * batch, params, writes * batch,
+                    (reads + writes) * batch + params, (act_io * batch + params) * nbytes, params * nbytes)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
     return totals
 

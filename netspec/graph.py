@@ -36,10 +36,19 @@ class Layer:
     output: Shape | None = None
     fused: tuple[str, ...] = ()  # ("batchnorm", "relu6"): applied to the output, in that order
     note: str | None = None
-    # Filled by the cost stage: per-sample op parts, their batch-scaled rows, and the layer's sum.
+    # Filled by the cost stage: per-sample op parts, the layer's batch-scaled sum (a CostRow), and
+    # the (batch, dtype bytes) that scaled it; `rows` scales each part only when a report asks.
     parts: list[tuple[str, Cost]] = field(default_factory=list)
-    rows: list = field(default_factory=list)
     cost: object = None
+    scaling: tuple[int, int] = (1, 4)
+
+    @property
+    def rows(self) -> list:
+        """The batch-scaled row of each part (op, then fused batchnorm/activation); they sum to `cost`."""
+        from .cost import scale
+
+        batch, nbytes = self.scaling
+        return [scale(label, c, batch, nbytes) for label, c in self.parts]
 
 
 @dataclass(slots=True)
