@@ -4,6 +4,12 @@ Expansion is shape-aware: expressions may read `in_channels`, `in_height`, ... s
 output shape is inferred (stage 4, `infer.infer_layer`) the moment the layer is appended. Entries
 the schema stage already rejected are "poisoned": they and everything reading them are skipped
 silently, so one mistake is reported once, and all independent mistakes are still found.
+
+Two things keep it linear and cheap on big specs. An entry's literal attributes are normalised
+once, not per instance (`_plan`). And a block call is a function of its block, evaluated
+arguments, input shape and call chain, unless its body reads a layer outside the call by name:
+the first clean call of each such key is recorded and later ones are replayed (`_Template`),
+which gives the same layers, names and sources as expanding them again (tests/test_expand_replay.py).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from .diagnostics import Diagnostic
 from .expr import ExpressionError, evaluate, is_expression
 from .graph import INPUT, Graph, Layer, Source
 from .infer import check_arity, infer_layer
-from .loader import DEFAULT_LIMITS, Limits, PosDict
+from .loader import DEFAULT_LIMITS, Limits, PosDict, PosList
 from .ops import REGISTRY, ShapeError
 from .ops.base import REQUIRED
 
@@ -109,7 +115,7 @@ def bad_entry_paths(diagnostics) -> set[str]:
 
 class Expander:
     def __init__(self, data: PosDict, overrides: dict | None = None, limits: Limits = DEFAULT_LIMITS,
-                 bad_paths: set[str] | frozenset = frozenset()) -> None:
+                 bad_paths: set[str] | frozenset = frozenset(), replay: bool = True) -> None:
         self.data = data
         self.overrides = overrides or {}
         self.limits = limits
@@ -122,6 +128,16 @@ class Expander:
         self.visited = 0  # layer instances gone through, whatever became of them (see tick)
         self.references = 0  # and the inputs they read
         self.hints: dict[str, list] = {}  # unknown reference -> its "did you mean" (computed once)
+        self.plans: dict[int, _Plan | None] = {}  # id(entry) -> its literal attributes, normalised once
+        # Block calls: (block, args, input shape, call chain) -> the layers one clean call made, to
+        # replay (see expand_call). `failures` counts skipped instances; `reach` is the shallowest
+        # scope level a name lookup resolved to since the innermost recording began; `bindings`
+        # logs the global names bound while any call is being recorded.
+        self.templates: dict = {}
+        self.replay_calls = replay  # False: expand every call for real (the tests compare the two)
+        self.failures = 0
+        self.reach = 1 << 30
+        self.bindings: list | None = None
 
     # --- diagnostics -------------------------------------------------------------------------
     def report(self, code: str, message: str, node, key=None, path: str = "") -> None:
@@ -294,6 +310,7 @@ class Expander:
             path = f"{scope.list_path}[{index}]"
             if not isinstance(entry, PosDict) or not isinstance(entry.get("type"), str) or path in self.bad:
                 self.tick(entry, path, entries, index)
+                self.failures += 1
                 ref_name = entry.get("name") if isinstance(entry, dict) else None
                 scope.history.append(POISON)
                 if isinstance(ref_name, str):
@@ -317,6 +334,7 @@ class Expander:
                     raise _Skip
         except _Skip:
             self.tick(entry, path)
+            self.failures += 1
             scope.history.append(POISON)
             scope.names[base] = POISON
             return
@@ -328,6 +346,7 @@ class Expander:
             try:
                 ref = self.expand_instance(entry, path, scope, inst, vars)
             except _Skip:
+                self.failures += 1
                 ref = POISON
             scope.history.append(ref)
             self.bind(scope, inst, ref)
@@ -337,6 +356,8 @@ class Expander:
     def bind(self, scope: Scope, name: str, ref: int) -> None:
         scope.names[name] = ref
         self.global_names[scope.prefix + name] = ref
+        if self.bindings is not None:
+            self.bindings.append((scope.prefix + name, ref))
 
     def resolve_inputs(self, entry: PosDict, path: str, scope: Scope, who: str) -> list[int]:
         if "inputs" not in entry:
@@ -365,9 +386,12 @@ class Expander:
         s = scope
         while s is not None:
             if name in s.names:
+                if len(s.blocks) < self.reach:
+                    self.reach = len(s.blocks)
                 return s.names[name]
             s = s.parent
         if name in self.global_names:
+            self.reach = -1
             return self.global_names[name]
         if name in scope.declared or (entry.get("name") == name):
             what = "itself" if entry.get("name") == name else "a layer defined later"
@@ -410,6 +434,39 @@ class Expander:
         if op is None:
             self.report("NS105", f"{who}unknown layer type `{type_}`", entry, "type", f"{path}.type")
             raise _Skip
+        plan = self.plans.get(id(entry), _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self.plans[id(entry)] = _plan(entry, op)
+        if plan is not None:  # literals normalised once per entry; only expressions per instance
+            attrs = plan.attrs.copy()
+            for name, kind in plan.dynamic:
+                value = self.evaluate(entry, name, entry[name], vars, who, path)
+                attrs[name] = self.normalize(kind, value, entry, name, who, path)
+            fused = plan.fused
+        else:
+            attrs, fused = self.attributes(entry, op, vars, who, path)
+        if len(self.graph.layers) >= self.limits.max_layers:
+            self.report("NS212", f"the expanded network has more than {self.limits.max_layers:,} layers "
+                        "(raise the limit with --max-layers)", entry, "type", path)
+            raise _Stop
+        layer = Layer(name=scope.prefix + inst, type=type_, attrs=attrs, inputs=refs,
+                      source=Source(entry.span[0], entry.span[1], path, scope.calls) if entry.span
+                      else Source(0, 0, path, scope.calls),
+                      node=entry, fused=fused, note=entry.get("note"))
+        try:
+            check_arity(op, len(refs))
+            layer.output = infer_layer(op, attrs, shapes)
+        except ShapeError as exc:
+            key = exc.key if exc.key in entry else None
+            self.report(exc.code, f"{who}{exc.message}", entry, key, f"{path}.{key}" if key else path)
+            raise _Skip from None
+        self.graph.layers.append(layer)
+        return len(self.graph.layers) - 1
+
+    def attributes(self, entry: PosDict, op, vars, who: str, path: str) -> tuple[dict, tuple]:
+        """Every attribute evaluated and normalised (or the entry's first error reported), and the
+        fused batchnorm/activation: the general path, for entries `_plan` cannot pre-normalise."""
+        type_ = entry["type"]
         attrs = {}
         for attr in op.attrs:
             if attr.name in entry:
@@ -429,23 +486,7 @@ class Expander:
             attrs["bias"] = self.normalize("bool", self.evaluate(entry, "bias", bias, vars, who, path),
                                            entry, "bias", who, path)
         fused = (("batchnorm",) if batchnorm else ()) + ((entry["activation"],) if entry.get("activation") else ())
-        if len(self.graph.layers) >= self.limits.max_layers:
-            self.report("NS212", f"the expanded network has more than {self.limits.max_layers:,} layers "
-                        "(raise the limit with --max-layers)", entry, "type", path)
-            raise _Stop
-        layer = Layer(name=scope.prefix + inst, type=type_, attrs=attrs, inputs=refs,
-                      source=Source(entry.span[0], entry.span[1], path, scope.calls) if entry.span
-                      else Source(0, 0, path, scope.calls),
-                      node=entry, fused=fused, note=entry.get("note"))
-        try:
-            check_arity(op, len(refs))
-            layer.output = infer_layer(op, attrs, shapes)
-        except ShapeError as exc:
-            key = exc.key if exc.key in entry else None
-            self.report(exc.code, f"{who}{exc.message}", entry, key, f"{path}.{key}" if key else path)
-            raise _Skip from None
-        self.graph.layers.append(layer)
-        return len(self.graph.layers) - 1
+        return attrs, fused
 
     def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
         name = entry["type"]
@@ -475,13 +516,179 @@ class Expander:
             if key not in COMMON_KEYS and key not in declared:
                 self.report("NS101", f"{who}block `{name}` has no argument `{key}`", entry, key, f"{path}.{key}")
                 raise _Skip
-        body = Scope(prefix=f"{scope.prefix}{inst}.", names={}, history=[refs[0]], input_ref=refs[0],
+        prefix = f"{scope.prefix}{inst}."
+        calls = (*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path))
+        key = _call_key(name, args, self.graph.shape_of(refs[0]), scope.blocks)
+        template = self.templates.get(key) if key is not None and self.replay_calls else None
+        if template is not None:
+            out = self.replay(template, prefix, calls, refs[0])
+            if out is not None:
+                return out
+        body = Scope(prefix=prefix, names={}, history=[refs[0]], input_ref=refs[0],
                      parent=scope, vars=Layered(args, self.graph.params),
                      in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
-                     declared={}, calls=(*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path)),
-                     blocks=(*scope.blocks, name))
-        self.expand_list(block.get("layers") or [], body)
+                     declared={}, calls=calls, blocks=(*scope.blocks, name))
+        if key is None:
+            self.expand_list(block.get("layers") or [], body)
+            return body.history[-1]
+        # Record: the body is a function of the key alone unless it failed or read a name from
+        # outside the call (reach above the body's level), so a clean call can be replayed.
+        start, failures, visited, references = len(self.graph.layers), self.failures, self.visited, self.references
+        outer_reach, self.reach = self.reach, 1 << 30
+        log = self.bindings
+        if log is None:
+            self.bindings = []
+        mark = len(self.bindings)
+        try:
+            self.expand_list(block.get("layers") or [], body)
+        finally:
+            reach, self.reach = self.reach, min(outer_reach, self.reach)
+            bound = self.bindings[mark:]
+            if log is None:
+                self.bindings = None
+        if self.failures == failures and reach >= len(body.blocks):
+            self.templates[key] = _Template.record(self.graph.layers, start, refs[0], body.history[-1], bound,
+                                                   len(prefix), len(calls), self.visited - visited,
+                                                   self.references - references)
         return body.history[-1]
+
+    def replay(self, t: "_Template", prefix: str, calls: tuple, input_ref: int) -> int | None:
+        """Append a recorded call's layers under a new prefix and input and return its output ref;
+        None (nothing done) when a limit would be passed: the caller then expands for real and
+        reports it where it happens."""
+        layers = self.graph.layers
+        limit = self.limits.max_layers
+        if self.visited + t.visited > limit or self.references + t.references > 10 * limit:
+            return None  # (every layer was a visited instance: this bounds the layer count too)
+        self.visited += t.visited
+        self.references += t.references
+        start = len(layers)
+
+        def ref(rel: int) -> int:
+            return input_ref if rel is None else start + rel
+
+        for name, type_, attrs, inputs, line, column, path, inner, node, fused, note, output in t.layers:
+            layers.append(Layer(prefix + name, type_, attrs.copy(), [input_ref if r is None else start + r for r in inputs],
+                                Source(line, column, path, calls + inner if inner else calls), node, output, fused, note))
+        names = self.global_names
+        log = self.bindings
+        for name, rel in t.bindings:
+            names[prefix + name] = r = ref(rel)
+            if log is not None:
+                log.append((prefix + name, r))
+        return ref(t.output)
+
+
+def _freeze(value):
+    """A hashable, type-exact stand-in for an evaluated block argument (1, 1.0 and True differ)."""
+    if isinstance(value, list):
+        return (list, tuple(_freeze(v) for v in value))
+    hash(value)
+    return (type(value), value)
+
+
+def _call_key(name: str, args: dict, shape, blocks: tuple):
+    """What a block call's expansion depends on (params and limits are fixed for a run), or None."""
+    try:
+        return (name, tuple((k, _freeze(v)) for k, v in args.items()), shape, blocks)
+    except TypeError:
+        return None
+
+
+@dataclass(slots=True)
+class _Template:
+    """The layers, global names and instance counts of one clean block call, relative to it:
+    names without the call's prefix, refs as offsets from its first layer (None: its input)."""
+
+    layers: list
+    bindings: list
+    output: int | None
+    visited: int
+    references: int
+
+    @classmethod
+    def record(cls, layers: list, start: int, input_ref: int, output: int, bound: list, cut: int,
+               ncalls: int, visited: int, references: int) -> "_Template":
+        """The template, or None if any ref leads outside the call (then it cannot be replayed)."""
+
+        def rel(ref: int):
+            if ref == input_ref:
+                return None
+            if ref < start:
+                raise _Outside
+            return ref - start
+
+        try:
+            rows = []
+            for layer in layers[start:]:
+                src = layer.source
+                rows.append((layer.name[cut:], layer.type, layer.attrs, tuple(rel(r) for r in layer.inputs), src.line,
+                             src.column, src.path, src.calls[ncalls:], layer.node, layer.fused, layer.note,
+                             layer.output))
+            return cls(rows, [(n[cut:], rel(r)) for n, r in bound], rel(output), visited, references)
+        except _Outside:
+            return None
+
+
+class _Outside(Exception):
+    """A recorded call's layer or name refers to something before the call (not its input)."""
+
+
+_NO_PLAN = object()
+_LITERALS = (int, float, bool)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What an entry's instances share: the op's attributes that are literals, already normalised
+    (in the op's order, with None where an expression goes), the (name, kind) of each expression
+    attribute, and the fused batchnorm/activation."""
+
+    attrs: dict
+    dynamic: tuple
+    fused: tuple
+
+
+def _is_literal(value) -> bool:
+    t = type(value)
+    if t in _LITERALS:
+        return True
+    if t is str:
+        return not (value.startswith("${") and value.endswith("}"))
+    return t is PosList and all(type(v) in _LITERALS for v in value)
+
+
+def _plan(entry: PosDict, op) -> _Plan | None:
+    """The entry's plan, or None when anything about it needs the general path (an expression in
+    `batchnorm`/`bias`, a missing or invalid literal: the general path reports those)."""
+    attrs, dynamic = {}, []
+    for attr in op.attrs:
+        name = attr.name
+        if name in entry:
+            raw = entry[name]
+            if not _is_literal(raw):
+                attrs[name] = None
+                dynamic.append((name, attr.kind))
+                continue
+            try:
+                attrs[name] = _normalize(attr.kind, raw)
+            except ValueError:
+                return None
+        elif attr.default is REQUIRED:
+            return None
+        else:
+            attrs[name] = attr.default
+    batchnorm = entry.get("batchnorm", False)
+    if type(batchnorm) is not bool:
+        return None
+    if op.has_bias:
+        bias = entry.get("bias", not batchnorm)
+        if type(bias) is not bool:
+            return None
+        attrs["bias"] = bias
+    activation = entry.get("activation")
+    fused = (("batchnorm",) if batchnorm else ()) + ((activation,) if activation else ())
+    return _Plan(attrs, tuple(dynamic), fused)
 
 
 def _chain(scope: Scope):
