@@ -1,6 +1,7 @@
 """Stage 1, load: YAML text -> plain dicts/lists/scalars that remember where they were written.
 
-We build values straight from the parser's event stream instead of PyYAML's constructors:
+We build values straight from the parser's event stream instead of PyYAML's constructors
+(untagged scalars, most of the stream, take an inlined fast path; everything else `attach`):
 nothing is ever constructed from a tag (safe by design), duplicate keys are caught, scalars are
 typed with YAML 1.2 core rules (`1e6` is a number, `yes`/`on` stay strings, `0755` is flagged),
 aliases are shared rather than copied and their expanded size is counted *before* anything walks
@@ -270,7 +271,57 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         # The parser's own get_event until it returns None, without yaml.parse's generator and its
         # check_event call per event (a sixth of the loading time).
         events = iter(Loader(text).get_event, None)
+        ScalarEvent = yaml.ScalarEvent
+        max_nodes = limits.max_yaml_nodes
         for ev in events:
+            if type(ev) is ScalarEvent and ev.tag is None and not ev.anchor and stack:
+                # The fast path for most events: an untagged scalar inside a mapping or a list,
+                # the same steps as `attach` below, inlined (this loop runs once per YAML node).
+                s, e = ev.start_mark, ev.end_mark
+                span = (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+                plain = not ev.style and ev.implicit[0]
+                frame = stack[-1]
+                container = frame[0]
+                frame[4] += 1
+                total += 1
+                if type(container) is PosDict:
+                    key = frame[2]
+                    if key is _NO_KEY:  # a key: always its text
+                        frame[2], frame[3] = ev.value, span
+                        frame[6] = plain and ev.value == "<<"
+                    else:
+                        if plain:
+                            value, trap = _plain_scalar(ev.value)
+                            if trap:
+                                diags.append(Diagnostic("NS008", trap, *span))
+                        else:
+                            value = ev.value
+                        frame[2], frame[6] = _NO_KEY, False
+                        if key is _BAD_KEY:
+                            pass
+                        elif key in container and key not in frame[7]:
+                            first = container.spans[key][0]
+                            diags.append(Diagnostic("NS003", f"duplicate key `{key}` (first defined at line "
+                                                    f"{first[0]}); YAML would silently keep the last one", *frame[3]))
+                        else:
+                            container[key] = value
+                            container.spans[key] = (frame[3], span)
+                            if frame[7]:
+                                frame[7].discard(key)
+                else:
+                    if plain:
+                        value, trap = _plain_scalar(ev.value)
+                        if trap:
+                            diags.append(Diagnostic("NS008", trap, *span))
+                    else:
+                        value = ev.value
+                    container.append(value)
+                    container.spans.append(span)
+                if total > max_nodes:
+                    diags.append(Diagnostic("NS011", f"the document has more than {max_nodes:,} nodes; "
+                                            "raise the limit with --max-yaml-nodes", *span))
+                    return out
+                continue
             kind = type(ev).__name__
             if kind == "ScalarEvent":
                 tag = ev.tag
