@@ -68,49 +68,42 @@ def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
                    (c.act_io * batch + p) * nbytes, p * nbytes)
 
 
-def layer_parts(graph: Graph, layer) -> list[tuple[str, Cost]]:
-    """The layer's per-sample cost parts: its op's rows, then one per fused batchnorm/activation."""
-    layers, inp = graph.layers, graph.input
-    shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
-    parts = REGISTRY[layer.type].cost(layer.attrs, shapes, layer.output)
-    if layer.fused:
-        out = layer.output
-        parts = [*parts, *((f, REGISTRY[f].fused_cost(out)) for f in layer.fused)]
-    return parts
-
-
 def annotate_costs(graph: Graph) -> Totals:
-    """Fill `layer.parts` and `layer.cost` for every layer and return the network totals.
+    """Fill `layer.op_parts` and `layer.cost` for every layer and return the network totals.
 
-    Scaling by batch is linear, so a layer's row is its parts' per-sample sum scaled once; the
-    per-part rows (`layer.rows`) are scaled only when a report reads them. Totals are kept in
-    locals: this loop runs once per layer of networks of 100,000 layers.
+    Scaling by batch is linear, so a layer's row is the per-sample sum of its parts (the op's,
+    then the fused batchnorm/activation's) scaled once; the per-part rows (`layer.rows`) are
+    built only when a report reads them. Sums are kept in locals: this loop runs once per layer
+    of networks of 100,000 layers.
     """
     batch, nbytes = graph.batch, graph.dtype_bytes
     scaling = (batch, nbytes)
+    layers, inp = graph.layers, graph.input
     params = maccs = flops = reads = writes = act_io = 0
-    for layer in graph.layers:
-        parts = layer_parts(graph, layer)
-        if len(parts) == 1:
-            c = parts[0][1]
-        else:
-            c = Cost()
-            for _, part in parts:
-                c.params += part.params
-                c.maccs += part.maccs
-                c.flops += part.flops
-                c.input_reads += part.input_reads
-                c.output_writes += part.output_writes
-                c.act_io += part.act_io
-        layer.parts = parts
+    for layer in layers:
+        out = layer.output
+        shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
+        op_parts = layer.op_parts = REGISTRY[layer.type].cost(layer.attrs, shapes, out)
+        p = m = f = i = o = a = 0
+        costs = [c for _, c in op_parts]
+        for name in layer.fused:  # applied as the output is written (FLOPs and params, no traffic)
+            costs.append(REGISTRY[name].fused_cost(out))
+        for c in costs:
+            p += c.params
+            m += c.maccs
+            f += c.flops
+            i += c.input_reads
+            o += c.output_writes
+            a += c.act_io
         layer.scaling = scaling
-        layer.cost = scale(layer.name, c, batch, nbytes)
-        params += c.params
-        maccs += c.maccs
-        flops += c.flops
-        reads += c.input_reads
-        writes += c.output_writes
-        act_io += c.act_io
+        layer.cost = CostRow(layer.name, p, m * batch, f * batch, i * batch, p, o * batch, (i + o) * batch + p,
+                             (a * batch + p) * nbytes, p * nbytes)
+        params += p
+        maccs += m
+        flops += f
+        reads += i
+        writes += o
+        act_io += a
     totals = Totals("total", params, maccs * batch, flops * batch, reads * batch, params, writes * batch,
                     (reads + writes) * batch + params, (act_io * batch + params) * nbytes, params * nbytes)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
@@ -129,24 +122,30 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
         return 0, None
     per = graph.batch * graph.dtype_bytes
     n = len(layers)
-    buffer_of = [0] * n  # buffer id: the index of the layer that allocated it; INPUT for the input
-    start = {INPUT: -1}
-    size = {INPUT: numel(graph.input) * per}
-    end = {INPUT: -1}
+    # Buffers are numbered by the layer that allocated them; the network input is buffer n.
+    buffer_of = [0] * n
+    size = [0] * (n + 1)
+    end = [-1] * (n + 1)  # the last layer reading each buffer; -1: allocated but never read
+    allocated = []
+    size[n] = numel(graph.input) * per
     for j, layer in enumerate(layers):
         for r in layer.inputs:
-            b = INPUT if r == INPUT else buffer_of[r]
-            end[b] = max(end[b], j)
+            end[n if r == INPUT else buffer_of[r]] = j  # layers are in order: j only grows
         if REGISTRY[layer.type].is_view:
-            buffer_of[j] = INPUT if layer.inputs[0] == INPUT else buffer_of[layer.inputs[0]]
+            r = layer.inputs[0]
+            buffer_of[j] = n if r == INPUT else buffer_of[r]
         else:
             buffer_of[j] = j
-            start[j], end[j], size[j] = j, j, numel(layer.output) * per
+            end[j] = j
+            size[j] = numel(layer.output) * per
+            allocated.append(j)
     out = graph.output_ref
-    end[INPUT if out == INPUT else buffer_of[out]] = n - 1
+    end[n if out == INPUT else buffer_of[out]] = n - 1
     delta = [0] * (n + 1)
-    for b, s in start.items():
-        delta[max(s, 0)] += size[b]
+    delta[0] += size[n]
+    delta[end[n] + 1] -= size[n]
+    for b in allocated:
+        delta[b] += size[b]
         delta[end[b] + 1] -= size[b]
     live, peak, at = 0, -1, 0
     for j in range(n):

@@ -36,15 +36,25 @@ class Layer:
     output: Shape | None = None
     fused: tuple[str, ...] = ()  # ("batchnorm", "relu6"): applied to the output, in that order
     note: str | None = None
-    # Filled by the cost stage: per-sample op parts, the layer's batch-scaled sum (a CostRow), and
-    # the (batch, dtype bytes) that scaled it; `rows` scales each part only when a report asks.
-    parts: list[tuple[str, Cost]] = field(default_factory=list)
+    # Filled by the cost stage: the op's own per-sample parts, the layer's batch-scaled sum (a
+    # CostRow), and the (batch, dtype bytes) that scaled it. `parts` adds the fused rows and
+    # `rows` scales each part, both only when a report asks.
+    op_parts: list[tuple[str, Cost]] = field(default_factory=list)
     cost: object = None
     scaling: tuple[int, int] = (1, 4)
 
     @property
+    def parts(self) -> list[tuple[str, Cost]]:
+        """Per-sample cost parts: the op's (two for separable), then each fused batchnorm/activation."""
+        if not self.op_parts:
+            return []
+        from .ops import REGISTRY
+
+        return [*self.op_parts, *((f, REGISTRY[f].fused_cost(self.output)) for f in self.fused)]
+
+    @property
     def rows(self) -> list:
-        """The batch-scaled row of each part (op, then fused batchnorm/activation); they sum to `cost`."""
+        """The batch-scaled row of each part; they sum to `cost`."""
         from .cost import scale
 
         batch, nbytes = self.scaling

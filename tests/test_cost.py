@@ -58,6 +58,26 @@ layers:
     assert r.totals.peak_layer == "conv"
 
 
+def test_the_network_output_lives_to_the_end_and_an_unread_tensor_only_at_its_layer():
+    # The last entry is dropped by `when`, so the network output is `a` (its first input).
+    # Elements: input 4x4x1 = 16; a 4x4x8 = 128; b 4x4x1 = 16 (read by no one, not the output).
+    #   a: input + a = 144;  b: input (read by b) + a (the output, alive to the end) + b = 160.
+    # Were `a` freed after its last reader (there is none), b would hold 32 and the peak be 144 at a.
+    text = """\
+netspec: 1
+name: output_lives
+input: {height: 4, width: 4, channels: 1}
+layers:
+  - {name: a, type: conv, filters: 8, kernel: 1}
+  - {name: b, type: conv, filters: 1, kernel: 1, inputs: [input]}
+  - {name: c, type: relu, inputs: [a], when: false}
+"""
+    r = run(text)
+    assert r.graph.shape_of(r.graph.output_ref) == (4, 4, 8)
+    assert r.totals.peak_activation_memory == 160 * 4
+    assert r.totals.peak_layer == "b"
+
+
 def test_batch_scales_compute_and_activations_not_weights():
     one = run(RESIDUAL.replace("DTYPE", "float32").replace("BATCH", "1")).totals
     four = run(RESIDUAL.replace("DTYPE", "float32").replace("BATCH", "4")).totals
