@@ -520,7 +520,9 @@ class Expander:
         calls = (*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path))
         key = _call_key(name, args, self.graph.shape_of(refs[0]), scope.blocks)
         template = self.templates.get(key) if key is not None and self.replay_calls else None
-        if template is not None:
+        if type(template) is tuple:  # recorded, never replayed yet: build the template now
+            template = self.templates[key] = _Template.record(self.graph.layers, *template) or False
+        if template:
             out = self.replay(template, prefix, calls, refs[0])
             if out is not None:
                 return out
@@ -546,10 +548,11 @@ class Expander:
             bound = self.bindings[mark:]
             if log is None:
                 self.bindings = None
-        if self.failures == failures and reach >= len(body.blocks):
-            self.templates[key] = _Template.record(self.graph.layers, start, refs[0], body.history[-1], bound,
-                                                   len(prefix), len(calls), self.visited - visited,
-                                                   self.references - references)
+        if self.failures == failures and reach >= len(body.blocks) and key not in self.templates:
+            # Only where the call's layers are: most keys never recur, so the template itself is
+            # built from them at the first replay.
+            self.templates[key] = (start, len(self.graph.layers), refs[0], body.history[-1], bound, len(prefix),
+                                   len(calls), self.visited - visited, self.references - references)
         return body.history[-1]
 
     def replay(self, t: "_Template", prefix: str, calls: tuple, input_ref: int) -> int | None:
@@ -607,9 +610,10 @@ class _Template:
     references: int
 
     @classmethod
-    def record(cls, layers: list, start: int, input_ref: int, output: int, bound: list, cut: int,
-               ncalls: int, visited: int, references: int) -> "_Template":
-        """The template, or None if any ref leads outside the call (then it cannot be replayed)."""
+    def record(cls, layers: list, start: int, end: int, input_ref: int, output: int, bound: list, cut: int,
+               ncalls: int, visited: int, references: int) -> "_Template | None":
+        """The template of the call that made layers[start:end], or None if any ref leads outside
+        the call (then it cannot be replayed)."""
 
         def rel(ref: int):
             if ref == input_ref:
@@ -620,7 +624,7 @@ class _Template:
 
         try:
             rows = []
-            for layer in layers[start:]:
+            for layer in layers[start:end]:
                 src = layer.source
                 rows.append((layer.name[cut:], layer.type, layer.attrs, tuple(rel(r) for r in layer.inputs), src.line,
                              src.column, src.path, src.calls[ncalls:], layer.node, layer.fused, layer.note,
