@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 
 from . import __version__
+from .checking import UsageError
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from .checking import EXIT_OK, EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="netspec", standalone_mode=True)
     except SystemExit:
         raise
+    except UsageError as exc:  # already printed where it was found
+        raise SystemExit(exc.code) from None
     except KeyboardInterrupt:
         print("netspec: interrupted", file=sys.stderr)
         raise SystemExit(130) from None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -19,8 +17,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-CHECK_FORMATS = ("text", "json", "markdown", "csv", "github", "sarif")
+from .checking import EXIT_OK, EXIT_PROBLEMS, build_options, parse_set, run_check, usage_error, write_output
 
 
 def _version(value: bool) -> None:
@@ -35,61 +32,6 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """netspec: check a YAML network spec before it is merged."""
-
-
-def usage_error(message: str) -> typer.Exit:
-    print(f"netspec: error: {message}", file=sys.stderr)
-    return typer.Exit(EXIT_USAGE)
-
-
-def parse_set(items: list[str]) -> dict:
-    """`--set width=1.4` -> {"width": 1.4}; values are typed as int, float, bool, else kept as text."""
-    out = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise usage_error(f"--set takes name=value, got {item!r}")
-        raw = raw.strip()
-        low = raw.lower()
-        if low in ("true", "false"):
-            value = low == "true"
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                try:
-                    value = float(raw)
-                except ValueError:
-                    value = raw
-        out[name] = value
-    return out
-
-
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; a directory means every *.yaml / *.yml below it, in sorted order."""
-    out = []
-    for p in paths:
-        if os.path.isdir(p):
-            found = sorted(str(f) for f in Path(p).rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file())
-            out.extend(found)
-        else:
-            out.append(p)
-    return out
-
-
-def use_color(output_file: Optional[str]) -> bool:
-    return output_file is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def write_output(text: str, output_file: Optional[str]) -> None:
-    if output_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(output_file).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise usage_error(f"cannot write {output_file}: {exc.strerror or exc}") from None
 
 
 Quantity = Annotated[Optional[str], typer.Option(metavar="Q")]
@@ -129,77 +71,13 @@ def check(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
     """Check specs: schema, shapes, costs and budgets. Exit 0 clean, 1 problems, 2 usage or I/O error."""
-    from .report import FORMATS, Report, render
-
-    if output_format not in FORMATS:
-        raise usage_error(f"unknown --output-format {output_format!r}; choose one of {', '.join(FORMATS)}")
-    options = build_options(set_, budget_file, {
-        "params": max_params, "maccs": max_maccs, "flops": max_flops,
-        "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,
-        "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory},
-        ignore, max_file_size, max_layers, max_yaml_nodes, max_depth, max_repeat, max_call_depth)
-    from .pipeline import check_path
-
-    paths = expand_paths(files)
-    if not paths:
-        raise usage_error("no spec files found in " + ", ".join(files))
-    results = [check_path(p, options) for p in paths]
-    report = Report(results=results, layers=layers, quiet=quiet, strict=strict, color=use_color(output_file))
-    write_output(render(output_format, report), output_file)
-    raise typer.Exit(exit_code(results, strict, exit_zero))
-
-
-def exit_code(results, strict: bool, exit_zero: bool) -> int:
-    if any(r.io_error for r in results):
-        return EXIT_USAGE
-    from .diagnostics import has_errors
-
-    if not exit_zero and any(has_errors(r.diagnostics, strict) for r in results):
-        return EXIT_PROBLEMS
-    return EXIT_OK
-
-
-def build_options(set_items, budget_file, flags, ignore, max_file_size, max_layers, max_yaml_nodes,
-                  max_depth, max_repeat, max_call_depth):
-    from dataclasses import replace
-
-    from .loader import DEFAULT_LIMITS
-    from .pipeline import Options
-
-    limits = DEFAULT_LIMITS
-    changes = {k: v for k, v in (("max_layers", max_layers), ("max_yaml_nodes", max_yaml_nodes),
-                                 ("max_depth", max_depth), ("max_repeat", max_repeat),
-                                 ("max_call_depth", max_call_depth)) if v is not None}
-    for k, v in changes.items():
-        if v < 1:
-            raise usage_error(f"--{k.replace('_', '-')} must be at least 1")
-    if max_file_size is not None:
-        from .quantity import QuantityError, parse_quantity
-
-        try:
-            changes["max_file_size"] = int(parse_quantity(max_file_size, bytes_=True))
-        except QuantityError as exc:
-            raise usage_error(f"--max-file-size: {exc}") from None
-    if changes:
-        limits = replace(limits, **changes)
-    from .budget import BudgetError, command_line_budget, load_budget_file
-
-    budgets = []
-    try:
-        if budget_file is not None:
-            budgets.append(load_budget_file(budget_file))
-        cli_budget = command_line_budget(flags)
-        if cli_budget is not None:
-            budgets.append(cli_budget)
-    except BudgetError as exc:
-        raise usage_error(str(exc)) from None
-    codes = tuple(c.strip().upper() for c in ignore)
-    from .diagnostics import CODES
-
-    for c in codes:
-        if c not in CODES:
-            raise usage_error(f"--ignore {c}: no such code (see `netspec explain`)")
-    return Options(overrides=parse_set(set_items), limits=limits, budgets=budgets, ignore=codes)
+    raise typer.Exit(run_check(
+        files, output_format=output_format, layers=layers, quiet=quiet, set_=set_, budget_file=budget_file,
+        max_params=max_params, max_maccs=max_maccs, max_flops=max_flops, max_memory_accesses=max_memory_accesses,
+        max_compulsory_bytes=max_compulsory_bytes, max_weight_bytes=max_weight_bytes,
+        max_peak_memory=max_peak_memory, strict=strict, ignore=ignore, output_file=output_file,
+        exit_zero=exit_zero, max_file_size=max_file_size, max_layers=max_layers, max_yaml_nodes=max_yaml_nodes,
+        max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, debug=debug))
 
 
 @app.command()

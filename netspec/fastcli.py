@@ -1,98 +1,50 @@
-"""`netspec check` without typer's argument machinery, for the pre-commit hook's common call.
+"""`netspec check` without typer, for the pre-commit hook's common call.
 
-Running a typer (>= 0.17) command builds a pydantic TypeAdapter for every parameter, which costs
-more than the whole check of a typical spec (pydantic alone imports in ~0.2 s). `check` is a
-plain function under its `@app.command()` decorator, so for simple command lines we parse the
-arguments ourselves, from the very declarations typer would use (the `Annotated[...,
-typer.Option("--layers", "-l")]` metadata of `commands.check`), and call it directly: same
-options, same defaults, same messages and exit codes, since `check` itself does all the work.
+Importing typer (with click) and running a typer (>= 0.17) command, which builds a pydantic
+TypeAdapter per parameter, cost more than the whole check of a typical spec. So for simple
+command lines we parse the arguments ourselves, from `CHECK_OPTIONS` below (the declarations of
+`commands.check`, transcribed; tests/test_fastcli.py reads typer's own declarations and fails if
+the two ever differ), and call `checking.run_check` as `commands.check` does: same options,
+defaults, messages and exit codes.
 
 Anything this parser does not handle exactly - `--help`, an unknown option, a missing value, an
-option value that is not a valid int, combined short flags, a parameter of a type it does not
-know - makes `try_check` return None and the caller falls back to the typer app, which then
-gives its usual answer (or error message). So this is only ever a shortcut, never a second CLI.
+option value that is not a plain decimal int, combined short flags - makes `try_check` return
+None and the caller falls back to the typer app, which then gives its usual answer (or error
+message). So this is only ever a shortcut, never a second CLI.
 """
 
 from __future__ import annotations
 
-import typing
-from functools import lru_cache
-
 _HELP = frozenset({"-h", "--help"})
 
-
-class _Param:
-    __slots__ = ("name", "kind", "default", "flag_value")
-
-    def __init__(self, name: str, kind: str, default, flag_value=None) -> None:
-        self.name, self.kind, self.default, self.flag_value = name, kind, default, flag_value
-
-
-@lru_cache(maxsize=4)
-def _table(func):
-    """(option string -> _Param, the positional _Param, every _Param) read from the typer declarations
-    of `func` with typer's own reader, or None when `func` declares something this parser does not
-    handle (a callback, an env var, a prompt, a count, an unknown type, ...)."""
-    from typer.models import ArgumentInfo, OptionInfo
-    from typer.utils import get_params_from_function
-
-    options: dict[str, _Param] = {}
-    positional = None
-    params = []
-    for meta in get_params_from_function(func).values():
-        info, hint = meta.default, meta.annotation
-        if not isinstance(info, (OptionInfo, ArgumentInfo)):
-            return None
-        if info.callback is not None or info.is_eager or info.envvar is not None or info.parser is not None \
-                or getattr(info, "prompt", None) or getattr(info, "count", False) or info.default_factory:
-            return None
-        kind = _kind(hint)
-        if kind is None:
-            return None
-        if isinstance(info, ArgumentInfo):
-            if positional is not None or kind != "list" or info.default is not ...:
-                return None  # only the required `files` argument is handled
-            positional = _Param(meta.name, kind, None)
-            params.append(positional)
-            continue
-        if info.default is ...:
-            return None  # a required option
-        param = _Param(meta.name, kind, info.default)
-        params.append(param)
-        decls = list(info.param_decls or ())
-        if not decls:  # typer's default name, as in typer.main._get_param
-            flag = "--" + meta.name.replace("_", "-")
-            decls = [f"{flag}/--no-{flag[2:]}"] if kind == "bool" else [flag]
-        for decl in decls:
-            for i, opt in enumerate(decl.split("/")):
-                opt = opt.strip()
-                if not opt.startswith("-") or opt in options or (opt[1] != "-" and len(opt) != 2):
-                    return None
-                if kind == "bool":
-                    options[opt] = _Param(meta.name, "bool", info.default, flag_value=(i == 0))
-                elif i > 0:
-                    return None
-                else:
-                    options[opt] = param
-    if positional is None:
-        return None
-    return options, positional, params
-
-
-def _kind(hint) -> str | None:
-    if hint is bool:
-        return "bool"
-    if hint is str:
-        return "str"
-    if hint is int:
-        return "int"
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is list and args == (str,):
-        return "list"
-    if origin is typing.Union and len(args) == 2 and type(None) in args:
-        inner = args[0] if args[1] is type(None) else args[1]
-        return {str: "str", int: "int"}.get(inner)
-    return None
+# commands.check's options: (parameter, kind, default, option strings). The positional `files`
+# (a list of str) is the only argument. Boolean flags have no --no- form.
+CHECK_OPTIONS = (
+    ("output_format", "str", "text", ("--output-format", "-f")),
+    ("layers", "bool", False, ("--layers", "-l")),
+    ("quiet", "bool", False, ("--quiet", "-q")),
+    ("set_", "list", [], ("--set", "-s")),
+    ("budget_file", "str", None, ("--budget-file",)),
+    ("max_params", "str", None, ("--max-params",)),
+    ("max_maccs", "str", None, ("--max-maccs",)),
+    ("max_flops", "str", None, ("--max-flops",)),
+    ("max_memory_accesses", "str", None, ("--max-memory-accesses",)),
+    ("max_compulsory_bytes", "str", None, ("--max-compulsory-bytes",)),
+    ("max_weight_bytes", "str", None, ("--max-weight-bytes",)),
+    ("max_peak_memory", "str", None, ("--max-peak-memory", "--max-peak-activation-memory")),
+    ("strict", "bool", False, ("--strict",)),
+    ("ignore", "list", [], ("--ignore",)),
+    ("output_file", "str", None, ("--output-file", "-o")),
+    ("exit_zero", "bool", False, ("--exit-zero",)),
+    ("max_file_size", "str", None, ("--max-file-size",)),
+    ("max_layers", "int", None, ("--max-layers",)),
+    ("max_yaml_nodes", "int", None, ("--max-yaml-nodes",)),
+    ("max_depth", "int", None, ("--max-depth",)),
+    ("max_repeat", "int", None, ("--max-repeat",)),
+    ("max_call_depth", "int", None, ("--max-call-depth",)),
+    ("debug", "bool", False, ("--debug",)),
+)
+_OPTIONS = {flag: (name, kind) for name, kind, _, flags in CHECK_OPTIONS for flag in flags}
 
 
 def _int(text: str) -> int | None:
@@ -102,12 +54,8 @@ def _int(text: str) -> int | None:
     return int(t) if body.isascii() and body.isdigit() else None
 
 
-def parse(func, args: list[str]) -> dict | None:
-    """The keyword arguments typer would pass to `func` for `args`, or None to let typer decide."""
-    table = _table(func)
-    if table is None:
-        return None
-    options, positional, params = table
+def parse(args: list[str]) -> dict | None:
+    """The keyword arguments typer would pass to `commands.check` for `args`, or None to let typer decide."""
     values: dict = {}
     files: list[str] = []
     i = 0
@@ -123,14 +71,15 @@ def parse(func, args: list[str]) -> dict | None:
         if not tok.startswith("-") or tok == "-":
             files.append(tok)
             continue
-        name, eq, attached = tok.partition("=") if tok.startswith("--") else (tok, "", "")
-        param = options.get(name)
-        if param is None:
+        flag, eq, attached = tok.partition("=") if tok.startswith("--") else (tok, "", "")
+        option = _OPTIONS.get(flag)
+        if option is None:
             return None  # unknown option, combined short flags (-lq), -fjson, ...: typer's business
-        if param.kind == "bool":
+        name, kind = option
+        if kind == "bool":
             if eq:
                 return None
-            values[param.name] = param.flag_value
+            values[name] = True
             continue
         if eq:
             value = attached
@@ -139,43 +88,31 @@ def parse(func, args: list[str]) -> dict | None:
             i += 1
         else:
             return None  # a missing value: typer says so
-        if param.kind == "int":
+        if kind == "int":
             value = _int(value)
             if value is None:
                 return None
-        if param.kind == "list":
-            values.setdefault(param.name, []).append(value)
+        if kind == "list":
+            values.setdefault(name, []).append(value)
         else:
-            values[param.name] = value
+            values[name] = value
     if not files:
         return None  # typer reports the missing argument
-    out = {}
-    for p in params:
-        if p is positional:
-            out[p.name] = files
-        elif p.name in values:
-            out[p.name] = values[p.name]
-        else:
-            out[p.name] = list(p.default) if isinstance(p.default, (list, tuple)) else p.default
+    out = {"files": files}
+    for name, kind, default, _ in CHECK_OPTIONS:
+        out[name] = values[name] if name in values else (list(default) if kind == "list" else default)
     return out
 
 
 def try_check(args: list[str]) -> int | None:
     """Run `netspec check ...` (args without the word `check`) and return its exit code, or None
     when typer has to handle this command line."""
-    try:
-        from . import commands
-    except ImportError:
-        return None
-    try:
-        kwargs = parse(commands.check, args)
-    except Exception:  # an unexpected declaration: never worse than typer itself
-        return None
+    kwargs = parse(args)
     if kwargs is None:
         return None
     import gc
 
-    import typer
+    from .checking import run_check
 
     # The collector would only re-walk the check's (acyclic) objects: once per allocation burst
     # while checking, and in full once more while the report is written (~0.1 s per 10,000 layers).
@@ -183,10 +120,7 @@ def try_check(args: list[str]) -> int | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        commands.check(**kwargs)
-    except typer.Exit as exc:
-        return exc.exit_code
+        return run_check(**kwargs)
     finally:
         if enabled:
             gc.enable()
-    return 0
