@@ -129,6 +129,7 @@ class Expander:
         self.references = 0  # and the inputs they read
         self.hints: dict[str, list] = {}  # unknown reference -> its "did you mean" (computed once)
         self.plans: dict[int, _Plan | None] = {}  # id(entry) -> its literal attributes, normalised once
+        self.dims: dict[tuple, dict] = {}  # shape -> its in_* variables (read-only, shared)
         # Block calls: (block, args, input shape, call chain) -> the layers one clean call made, to
         # replay (see expand_call). `failures` counts skipped instances; `reach` is the shallowest
         # scope level a name lookup resolved to since the innermost recording began; `bindings`
@@ -414,10 +415,15 @@ class Expander:
         refs = self.resolve_inputs(entry, path, scope, who)
         if POISON in refs:
             raise _Skip
-        shapes = [self.graph.shape_of(r) for r in refs]
-        if any(s is None for s in shapes):
+        layers, network_input = self.graph.layers, self.graph.input
+        shapes = [network_input if r == INPUT else layers[r].output for r in refs]
+        if None in shapes:
             raise _Skip
-        in_vars = scope.in_vars if scope.in_vars is not None else dims_vars(shapes[0])
+        in_vars = scope.in_vars
+        if in_vars is None:  # top level: the layer's own first input (the same few shapes recur)
+            in_vars = self.dims.get(shapes[0])
+            if in_vars is None:
+                in_vars = self.dims[shapes[0]] = dims_vars(shapes[0])
         vars = Layered(in_vars, vars)
         if "when" in entry:
             keep = self.evaluate(entry, "when", entry["when"], vars, who, path)
@@ -434,9 +440,12 @@ class Expander:
         if op is None:
             self.report("NS105", f"{who}unknown layer type `{type_}`", entry, "type", f"{path}.type")
             raise _Skip
-        plan = self.plans.get(id(entry), _NO_PLAN)
-        if plan is _NO_PLAN:
-            plan = self.plans[id(entry)] = _plan(entry, op)
+        if scope.parent is None and "repeat" not in entry:
+            plan = None  # an entry expanded once: planning would only add work
+        else:
+            plan = self.plans.get(id(entry), _NO_PLAN)
+            if plan is _NO_PLAN:
+                plan = self.plans[id(entry)] = _plan(entry, op)
         if plan is not None:  # literals normalised once per entry; only expressions per instance
             attrs = plan.attrs.copy()
             for name, kind in plan.dynamic:

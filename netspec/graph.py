@@ -7,6 +7,7 @@ Invariant: `Graph.layers` is in execution order and every input of a layer is an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .ops.base import Cost, Shape
 
@@ -15,9 +16,9 @@ INPUT = -1  # reference to the network input
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a layer was written: its YAML mapping, and the block calls that led there (outermost first)."""
+class Source(NamedTuple):
+    """Where a layer was written: its YAML mapping, and the block calls that led there (outermost
+    first). A named tuple: one is made per layer, and a frozen dataclass costs three times more."""
 
     line: int
     column: int
