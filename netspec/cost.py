@@ -84,11 +84,20 @@ def annotate_costs(graph: Graph) -> Totals:
         out = layer.output
         shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
         op_parts = layer.op_parts = REGISTRY[layer.type].cost(layer.attrs, shapes, out)
-        p = m = f = i = o = a = 0
-        costs = [c for _, c in op_parts]
+        if len(op_parts) == 1:  # most ops
+            c = op_parts[0][1]
+            p, m, f, i, o, a = c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io
+        else:
+            p = m = f = i = o = a = 0
+            for _, c in op_parts:
+                p += c.params
+                m += c.maccs
+                f += c.flops
+                i += c.input_reads
+                o += c.output_writes
+                a += c.act_io
         for name in layer.fused:  # applied as the output is written (FLOPs and params, no traffic)
-            costs.append(REGISTRY[name].fused_cost(out))
-        for c in costs:
+            c = REGISTRY[name].fused_cost(out)
             p += c.params
             m += c.maccs
             f += c.flops
