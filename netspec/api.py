@@ -153,6 +153,10 @@ def _check_bytes(raw: bytes, path: str, options: Options) -> FileResult:
     return check_text(text, path, options)
 
 
+class _Stop(Exception):
+    """from_mapping hit a limit; the diagnostic is recorded."""
+
+
 def from_mapping(data, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """An already-loaded spec as the loader would give it: PosDict/PosList containers, with the
     positions of the loader's own PosDict/PosList kept and none (0) for plain data.
@@ -166,9 +170,6 @@ def from_mapping(data, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     max_depth = limits.max_depth
     max_nodes = limits.max_yaml_nodes
     count = 0
-
-    class _Stop(Exception):
-        pass
 
     def copy(value, depth: int):
         nonlocal count
