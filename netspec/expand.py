@@ -89,6 +89,18 @@ class Layered(Mapping):
         return len(self.top) + sum(1 for key in self.base if key not in self.top)
 
 
+def _over(top: Mapping, base: Mapping) -> Mapping:
+    """The names of `top` over those of `base`: one merged dict when `base` is a small dict (dict
+    lookups are what expressions do most), else a `Layered` view that copies nothing."""
+    if type(base) is dict and len(base) <= 64:
+        if not top:
+            return base
+        merged = base.copy()
+        merged.update(top)
+        return merged
+    return Layered(top, base)
+
+
 def dims_vars(shape) -> dict:
     """The in_* variables of a tensor."""
     if shape is None:
@@ -326,7 +338,7 @@ class Expander:
         repeat, has_repeat = 1, "repeat" in entry
         try:
             if has_repeat:
-                vars = Layered(scope.in_vars or {}, scope.vars)
+                vars = _over(scope.in_vars or {}, scope.vars)
                 repeat = self.normalize("int+", self.evaluate(entry, "repeat", entry["repeat"], vars, who, path),
                                         entry, "repeat", who, path)
                 if repeat > self.limits.max_repeat:
@@ -343,7 +355,7 @@ class Expander:
         for r in range(repeat):
             self.tick(entry, path)
             inst = f"{base}.{r}" if has_repeat else base
-            vars = Layered({"i": r}, scope.vars) if has_repeat else scope.vars
+            vars = _over({"i": r}, scope.vars) if has_repeat else scope.vars
             try:
                 ref = self.expand_instance(entry, path, scope, inst, vars)
             except _Skip:
@@ -424,7 +436,7 @@ class Expander:
             in_vars = self.dims.get(shapes[0])
             if in_vars is None:
                 in_vars = self.dims[shapes[0]] = dims_vars(shapes[0])
-        vars = Layered(in_vars, vars)
+        vars = _over(in_vars, vars)
         if "when" in entry:
             keep = self.evaluate(entry, "when", entry["when"], vars, who, path)
             if not isinstance(keep, bool):
@@ -536,7 +548,7 @@ class Expander:
             if out is not None:
                 return out
         body = Scope(prefix=prefix, names={}, history=[refs[0]], input_ref=refs[0],
-                     parent=scope, vars=Layered(args, self.graph.params),
+                     parent=scope, vars=_over(args, self.graph.params),
                      in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
                      declared={}, calls=calls, blocks=(*scope.blocks, name))
         if key is None:
