@@ -84,26 +84,18 @@ def annotate_costs(graph: Graph) -> Totals:
         out = layer.output
         shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
         op_parts = layer.op_parts = REGISTRY[layer.type].cost(layer.attrs, shapes, out)
-        if len(op_parts) == 1:  # most ops
+        if len(op_parts) == 1 and not layer.fused:  # a plain op: its one part is the layer
             c = op_parts[0][1]
             p, m, f, i, o, a = c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io
-        else:
+        else:  # the op's parts, then the fused batchnorm/activation (applied as the output is written)
             p = m = f = i = o = a = 0
-            for _, c in op_parts:
+            for c in [*(c for _, c in op_parts), *(REGISTRY[name].fused_cost(out) for name in layer.fused)]:
                 p += c.params
                 m += c.maccs
                 f += c.flops
                 i += c.input_reads
                 o += c.output_writes
                 a += c.act_io
-        for name in layer.fused:  # applied as the output is written (FLOPs and params, no traffic)
-            c = REGISTRY[name].fused_cost(out)
-            p += c.params
-            m += c.maccs
-            f += c.flops
-            i += c.input_reads
-            o += c.output_writes
-            a += c.act_io
         layer.scaling = scaling
         layer.cost = CostRow(layer.name, p, m * batch, f * batch, i * batch, p, o * batch, (i + o) * batch + p,
                              (a * batch + p) * nbytes, p * nbytes)

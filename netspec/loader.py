@@ -284,18 +284,22 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
                 container = frame[0]
                 frame[4] += 1
                 total += 1
-                if type(container) is PosDict:
-                    key = frame[2]
-                    if key is _NO_KEY:  # a key: always its text
-                        frame[2], frame[3] = ev.value, span
-                        frame[6] = plain and ev.value == "<<"
+                is_map = type(container) is PosDict
+                if is_map and frame[2] is _NO_KEY:  # a key: always its text
+                    frame[2], frame[3] = ev.value, span
+                    frame[6] = plain and ev.value == "<<"
+                else:
+                    if plain:
+                        value, trap = _plain_scalar(ev.value)
+                        if trap:
+                            diags.append(Diagnostic("NS008", trap, *span))
                     else:
-                        if plain:
-                            value, trap = _plain_scalar(ev.value)
-                            if trap:
-                                diags.append(Diagnostic("NS008", trap, *span))
-                        else:
-                            value = ev.value
+                        value = ev.value
+                    if not is_map:
+                        container.append(value)
+                        container.spans.append(span)
+                    else:
+                        key = frame[2]
                         frame[2], frame[6] = _NO_KEY, False
                         if key is _BAD_KEY:
                             pass
@@ -308,15 +312,6 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
                             container.spans[key] = (frame[3], span)
                             if frame[7]:
                                 frame[7].discard(key)
-                else:
-                    if plain:
-                        value, trap = _plain_scalar(ev.value)
-                        if trap:
-                            diags.append(Diagnostic("NS008", trap, *span))
-                    else:
-                        value = ev.value
-                    container.append(value)
-                    container.spans.append(span)
                 if total > max_nodes:
                     diags.append(Diagnostic("NS011", f"the document has more than {max_nodes:,} nodes; "
                                             "raise the limit with --max-yaml-nodes", *span))
