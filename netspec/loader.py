@@ -213,8 +213,23 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         diags.append(Diagnostic("NS005", "the file is empty: a spec needs at least `netspec:`, `name:`, "
                                 "`input:` and `layers:`", 1, 1))
         return out
-
     yaml, Loader = _yaml_module()
+    try:
+        return _parse(text, out, limits, yaml, Loader)
+    except _NestedTooDeepForLibyaml:
+        # libyaml >= 0.2.6 refuses 1,000 nested flow collections while it scans ahead, before
+        # any event reaches netspec's own, lower limit (NS012). The pure-Python parser delivers
+        # the events, so such a document gets the same NS012 at the same place with any libyaml.
+        return _parse(text, Loaded(text=out.text), limits, yaml, yaml.SafeLoader)
+
+
+class _NestedTooDeepForLibyaml(Exception):
+    """libyaml's own nesting limit was hit before netspec's."""
+
+
+def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
+    """The event loop of load_text, with the parser `Loader`."""
+    diags = out.diagnostics
     anchors: dict[str, tuple[object, int]] = {}  # anchor -> (value, expanded node count)
     # Stack frames: [container, span_of_start, pending_key, pending_key_span, size, anchor, key_event]
     stack: list[list] = []
@@ -387,6 +402,8 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
                                         "raise the limit with --max-yaml-nodes", *_span(ev)))
                 return out
     except yaml.MarkedYAMLError as exc:
+        if Loader is not yaml.SafeLoader and "maximum nesting depth" in str(exc.problem):
+            raise _NestedTooDeepForLibyaml from None
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:

@@ -69,3 +69,21 @@ def test_tagged_and_anchored_scalars_take_the_general_path():
     loaded = load_text("a: !!str 3\nb: &x 4\nc: *x\nd: !!python/none ''\n")
     assert loaded.data["a"] == "3" and loaded.data["b"] == 4 and loaded.data["c"] == 4
     assert [(d.code, d.line, d.column) for d in loaded.diagnostics] == [("NS004", 4, 4)]
+
+
+def test_libyaml_refusing_deep_nesting_first_still_gives_ns012_where_it_is(monkeypatch):
+    # libyaml >= 0.2.6 (PyYAML 6.0.4) stops at 1,000 nested flow collections while scanning ahead,
+    # before netspec sees the 65th level; the loader then re-reads with the pure-Python parser.
+    # Simulated here so the fallback is tested whichever libyaml is installed.
+    import yaml
+
+    from netspec import loader
+
+    class NewLibyaml(yaml.SafeLoader):
+        def get_event(self):
+            raise yaml.MarkedYAMLError("while increasing flow level", None,
+                                       "exceeded maximum nesting depth", self.get_mark())
+
+    monkeypatch.setattr(loader, "_yaml_module", lambda: (yaml, NewLibyaml))
+    [d] = load_text("layers: " + "[" * 100_000 + "\n").diagnostics
+    assert (d.code, d.line, d.column) == ("NS012", 1, 72)  # "layers: " is 8 characters, then 63 `[` fit
