@@ -7,7 +7,6 @@ policy file (`--budget-file`, optionally keyed by spec name or path glob), and c
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from dataclasses import dataclass, field
 
@@ -106,6 +105,8 @@ def limits_from_mapping(mapping, where, per_layer: bool = False, problems: list 
             out += limits_from_mapping(value, where, per_layer=True, problems=problems)
             continue
         if key not in keys:
+            import difflib  # only for a hint on an error
+
             hint = difflib.get_close_matches(str(key), keys, n=1)
             raise BudgetError(f"{where(mapping, key)}: [NS303] unknown budget key `{key}`"
                               + (f" (did you mean `{hint[0]}`?)" if hint else f"; known: {', '.join(keys)}"))

@@ -14,7 +14,6 @@ which gives the same layers, names and sources as expanding them again (tests/te
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import re
@@ -278,6 +277,8 @@ class Expander:
         spec_params = self.data.get("params") or {}
         for name in self.overrides:
             if name not in spec_params:
+                import difflib  # only for a hint on an error
+
                 hint = difflib.get_close_matches(name, list(spec_params), n=1)
                 known = ", ".join(spec_params) or "none"
                 self.report("NS201", f"--set {name}: the spec has no param `{name}`"
@@ -417,6 +418,8 @@ class Expander:
         if hint is None:
             known = list(itertools.islice(itertools.chain((k for s in _chain(scope) for k in s.names),
                                                           self.global_names), 1000))
+            import difflib  # only for a hint on an error
+
             hint = self.hints[name] = difflib.get_close_matches(name, known, n=1)
         self.report("NS202", f"{who}`inputs` names `{name}`, which is no layer in scope"
                     + (f" (did you mean `{hint[0]}`?)" if hint else ""), entry, "inputs", f"{path}.inputs")

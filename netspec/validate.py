@@ -17,7 +17,6 @@ jsonschema is imported lazily: `netspec --version` must not pay for it.
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 
 from .diagnostics import Diagnostic, format_path
@@ -69,6 +68,13 @@ def _layer_types() -> frozenset[str]:
 
 
 _ANNOTATIONS = frozenset({"description", "default", "examples", "$comment", "markdownDescription"})
+
+
+def _close(word: str, candidates) -> list[str]:
+    """The nearest candidate, for a "did you mean" hint (difflib is imported only on an error)."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
 
 
 class _Inliner:
@@ -259,7 +265,7 @@ class _Mapper:
             self.block_args(layer, path, t, blocks[t])
         else:
             known = sorted(types | set(blocks))
-            close = difflib.get_close_matches(t, known, n=1, cutoff=0.6)
+            close = _close(t, known)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             self.add("NS105", f"unknown layer type '{t}'{hint}", path + ("type",))
 
@@ -274,7 +280,7 @@ class _Mapper:
         for key in call:
             if key not in self.c.call_keys and key not in args:
                 candidates = [a for a in args if a not in call]
-                close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
+                close = _close(str(key), candidates)
                 hint = f" (did you mean '{close[0]}'?)" if close else (
                     f"; it takes {_join([f'`{a}`' for a in args], 'and')}" if args else "; it takes no arguments")
                 self.add("NS101", f"block '{bname}' has no argument '{key}'{hint}", path + (key,), key=True)
@@ -346,7 +352,7 @@ class _Mapper:
             if e.schema.get("title", "").endswith(" input"):  # `heigth` in what was read as a vector input
                 names = self.c.input_keys
             candidates = [p for p in names if p not in e.instance]
-            close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
+            close = _close(str(key), candidates)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             self.add("NS101", f"unknown key `{key}` {where}{hint}", path + (key,), key=True)
 
@@ -357,7 +363,7 @@ class _Mapper:
         props = e.schema.get("properties", {})
         unknown = [str(k) for k in inst if k not in props]
         for key in e.validator_value:
-            if key not in inst and not difflib.get_close_matches(key, unknown, n=1, cutoff=0.6):
+            if key not in inst and not _close(key, unknown):
                 # (a misspelt key that is close to the missing one is reported once, as NS101 with a hint)
                 extra = " (it combines two or more inputs)" if key == "inputs" else ""
                 self.add("NS102", f"{what} is missing `{key}`{extra}", anchor, key="type" in inst)
@@ -382,7 +388,7 @@ class _Mapper:
             hint = " (a negative integer counts back: -1 is the previous layer)" if v == "maximum" and val == -1 else ""
             return f"`{name}` must be {op} {_show(val)}, got {_show(inst)}{hint}"
         if v == "enum":
-            close = difflib.get_close_matches(inst, [str(x) for x in val], n=1, cutoff=0.6) if isinstance(inst, str) else []
+            close = _close(inst, [str(x) for x in val]) if isinstance(inst, str) else []
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return f"`{name}` must be one of {', '.join(str(x) for x in val)}, got {_show(inst)}{hint}"
         if v == "const":
