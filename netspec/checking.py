@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Optional
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -79,16 +80,19 @@ def write_output(text: str, output_file: Optional[str]) -> None:
 
 
 def run_check(files: list[str], output_format: str = "text", layers: bool = False, quiet: bool = False,
-              set_: list[str] = (), budget_file: Optional[str] = None, max_params: Optional[str] = None,
+              set_: Sequence[str] = (), budget_file: Optional[str] = None, max_params: Optional[str] = None,
               max_maccs: Optional[str] = None, max_flops: Optional[str] = None,
               max_memory_accesses: Optional[str] = None, max_compulsory_bytes: Optional[str] = None,
               max_weight_bytes: Optional[str] = None, max_peak_memory: Optional[str] = None,
-              strict: bool = False, ignore: list[str] = (), output_file: Optional[str] = None,
+              strict: bool = False, ignore: Sequence[str] = (), output_file: Optional[str] = None,
               exit_zero: bool = False, max_file_size: Optional[str] = None, max_layers: Optional[int] = None,
               max_yaml_nodes: Optional[int] = None, max_depth: Optional[int] = None,
               max_repeat: Optional[int] = None, max_call_depth: Optional[int] = None,
               debug: bool = False) -> int:
-    """`netspec check`: schema, shapes, costs and budgets; 0 clean, 1 problems, 2 usage or I/O error."""
+    """`netspec check`: schema, shapes, costs and budgets; 0 clean, 1 problems, 2 usage or I/O error.
+
+    Takes exactly the options of `commands.check`; `debug` (tracebacks) is acted on by cli.main.
+    """
     from .report import FORMATS, Report, render
 
     if output_format not in FORMATS:
