@@ -30,18 +30,6 @@ class CostRow:
     compulsory_bytes: int = 0
     weight_bytes: int = 0
 
-    def add(self, other: "CostRow") -> None:
-        """Sum `other` into this row (one line per field: it runs once per row of every layer)."""
-        self.params += other.params
-        self.maccs += other.maccs
-        self.flops += other.flops
-        self.input_reads += other.input_reads
-        self.weight_reads += other.weight_reads
-        self.output_writes += other.output_writes
-        self.memory_accesses += other.memory_accesses
-        self.compulsory_bytes += other.compulsory_bytes
-        self.weight_bytes += other.weight_bytes
-
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in _SUMMED}
 
@@ -59,13 +47,19 @@ class Totals(CostRow):
         return self.flops / self.compulsory_bytes if self.compulsory_bytes else 0.0
 
 
+def _row(cls, label: str, params: int, maccs: int, flops: int, reads: int, writes: int, act_io: int,
+         batch: int, nbytes: int):
+    """Per-sample sums -> a batch-scaled row (activations and compute scale, weights do not). The
+    one place the rule is written, for a part, a layer and the totals. Fields in CostRow's order,
+    passed positionally: ten keywords were half the cost of a row."""
+    reads, writes = reads * batch, writes * batch
+    return cls(label, params, maccs * batch, flops * batch, reads, params, writes, reads + params + writes,
+               (act_io * batch + params) * nbytes, params * nbytes)
+
+
 def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
-    """Per-sample op cost -> batch-scaled row. Fields in CostRow's order (label, params, maccs,
-    flops, input_reads, weight_reads, output_writes, memory_accesses, compulsory_bytes,
-    weight_bytes), passed positionally: ten keywords were half the cost of a row."""
-    reads, writes, p = c.input_reads * batch, c.output_writes * batch, c.params
-    return CostRow(label, p, c.maccs * batch, c.flops * batch, reads, p, writes, reads + p + writes,
-                   (c.act_io * batch + p) * nbytes, p * nbytes)
+    """Per-sample op cost -> batch-scaled row."""
+    return _row(CostRow, label, c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io, batch, nbytes)
 
 
 def annotate_costs(graph: Graph) -> Totals:
@@ -87,9 +81,9 @@ def annotate_costs(graph: Graph) -> Totals:
         if len(op_parts) == 1 and not layer.fused:  # a plain op: its one part is the layer
             c = op_parts[0][1]
             p, m, f, i, o, a = c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io
-        else:  # the op's parts, then the fused batchnorm/activation (applied as the output is written)
+        else:  # the op's parts, then the fused batchnorm/activation
             p = m = f = i = o = a = 0
-            for c in [*(c for _, c in op_parts), *(REGISTRY[name].fused_cost(out) for name in layer.fused)]:
+            for _, c in layer.parts:
                 p += c.params
                 m += c.maccs
                 f += c.flops
@@ -97,16 +91,14 @@ def annotate_costs(graph: Graph) -> Totals:
                 o += c.output_writes
                 a += c.act_io
         layer.scaling = scaling
-        layer.cost = CostRow(layer.name, p, m * batch, f * batch, i * batch, p, o * batch, (i + o) * batch + p,
-                             (a * batch + p) * nbytes, p * nbytes)
+        layer.cost = _row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes)
         params += p
         maccs += m
         flops += f
         reads += i
         writes += o
         act_io += a
-    totals = Totals("total", params, maccs * batch, flops * batch, reads * batch, params, writes * batch,
-                    (reads + writes) * batch + params, (act_io * batch + params) * nbytes, params * nbytes)
+    totals = _row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
     return totals
 

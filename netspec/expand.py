@@ -509,8 +509,7 @@ class Expander:
             bias = entry.get("bias", not batchnorm)
             attrs["bias"] = self.normalize("bool", self.evaluate(entry, "bias", bias, vars, who, path),
                                            entry, "bias", who, path)
-        fused = (("batchnorm",) if batchnorm else ()) + ((entry["activation"],) if entry.get("activation") else ())
-        return attrs, fused
+        return attrs, _fused(batchnorm, entry.get("activation"))
 
     def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
         name = entry["type"]
@@ -714,9 +713,12 @@ def _plan(entry: PosDict, op) -> _Plan | None:
         if type(bias) is not bool:
             return None
         attrs["bias"] = bias
-    activation = entry.get("activation")
-    fused = (("batchnorm",) if batchnorm else ()) + ((activation,) if activation else ())
-    return _Plan(attrs, tuple(dynamic), fused)
+    return _Plan(attrs, tuple(dynamic), _fused(batchnorm, entry.get("activation")))
+
+
+def _fused(batchnorm: bool, activation) -> tuple:
+    """What a layer applies to its output as it writes it, in order: ("batchnorm", "relu6")."""
+    return (("batchnorm",) if batchnorm else ()) + ((activation,) if activation else ())
 
 
 def _chain(scope: Scope):

@@ -273,9 +273,7 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
                             frame[7].add(k)
             return True
         if key in container and key not in frame[7]:
-            first = container.spans[key][0]
-            diags.append(Diagnostic("NS003", f"duplicate key `{key}` (first defined at line {first[0]}); "
-                                    "YAML would silently keep the last one", *kspan))
+            diags.append(_duplicate_key(container, key, kspan))
             return True
         container[key] = value
         container.spans[key] = (kspan, span)
@@ -319,9 +317,7 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
                         if key is _BAD_KEY:
                             pass
                         elif key in container and key not in frame[7]:
-                            first = container.spans[key][0]
-                            diags.append(Diagnostic("NS003", f"duplicate key `{key}` (first defined at line "
-                                                    f"{first[0]}); YAML would silently keep the last one", *frame[3]))
+                            diags.append(_duplicate_key(container, key, frame[3]))
                         else:
                             container[key] = value
                             container.spans[key] = (frame[3], span)
@@ -429,6 +425,13 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
         span = getattr(root, "span", None) or (1, 1, None, None)
         diags.append(Diagnostic("NS006", f"the top of a spec must be a mapping, found {kind}", *span))
     return out
+
+
+def _duplicate_key(container: PosDict, key: str, span: Span) -> Diagnostic:
+    """NS003 at the second occurrence of `key`, naming the line of the first."""
+    first = container.spans[key][0]
+    return Diagnostic("NS003", f"duplicate key `{key}` (first defined at line {first[0]}); "
+                      "YAML would silently keep the last one", *span)
 
 
 class _Marker:
