@@ -66,12 +66,12 @@ class BudgetStatus:
         return self.actual > self.limit.value
 
     def headroom_text(self) -> str:
-        """`maccs 300.8M / 320M (94%)`."""
+        """`maccs 301M / 320M (94%)`: both sides in one unit."""
         key = ("per-layer " if self.limit.per_layer else "") + self.limit.key
         share = f"{100 * self.actual / self.limit.value:.0f}%" if self.limit.value else "-"
         where = f", largest {self.layer}" if self.layer else ""
-        return f"{key} {fmt(self.limit.key, self.actual)} / {self.limit.raw} ({share}{where})" + \
-            (" OVER" if self.over else "")
+        actual, limit = fmt_against(self.limit, self.actual)
+        return f"{key} {actual} / {limit} ({share}{where})" + (" OVER" if self.over else "")
 
     def as_dict(self) -> dict:
         return {"key": self.limit.key, "per_layer": self.limit.per_layer, "limit": self.limit.value,
@@ -81,6 +81,21 @@ class BudgetStatus:
 
 def fmt(key: str, n: int) -> str:
     return units.nbytes(n) if key in BYTE_KEYS else units.count(n)
+
+
+def fmt_against(limit: Limit, *values: int) -> list[str]:
+    """`values` and then the limit, in one unit: a byte limit written with an SI suffix (4M, 16MB)
+    shows every side in MB, otherwise in MiB. When rounding to three digits would make the first
+    value look like the limit (4.00 MB over 4.00 MB), every side is exact instead."""
+    numbers = [*values, limit.value]
+    if limit.key in BYTE_KEYS:
+        si = limit.raw.rstrip().upper().endswith(("K", "M", "G", "T", "KB", "MB", "GB", "TB"))
+        texts = [units.nbytes(n, si=si) for n in numbers]
+    else:
+        texts = [units.count(n) for n in numbers]
+    if texts[0] == texts[-1] and numbers[0] != numbers[-1]:
+        texts = [f"{n:,}" + (" B" if limit.key in BYTE_KEYS else "") for n in numbers]
+    return texts
 
 
 def _raw(value) -> str:
@@ -217,10 +232,10 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
             if status.over:
                 verb = "exceeds" if limit.key == "peak_activation_memory" else "exceed"
                 name = LABELS[limit.key] if limit.key == "peak_activation_memory" else f"total {LABELS[limit.key]}"
+                shown, excess, bound = fmt_against(limit, actual, actual - limit.value)
                 diags.append(Diagnostic(
-                    "NS301", f"{name} {fmt(limit.key, actual)} {verb} the budget {limit.raw} by "
-                    f"{fmt(limit.key, actual - limit.value)} ({_excess(actual, limit.value)}) "
-                    f"[budget at {limit.origin}]").at(anchor))
+                    "NS301", f"{name} {shown} {verb} the budget {bound} by {excess} "
+                    f"({_excess(actual, limit.value)}) [budget at {limit.origin}]").at(anchor))
             continue
         worst, worst_layer = -1, None
         for layer in graph.layers:
@@ -228,15 +243,18 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
             if actual > worst:
                 worst, worst_layer = actual, layer
             if actual > limit.value:
+                shown, excess, bound = fmt_against(limit, actual, actual - limit.value)
                 diags.append(Diagnostic(
-                    "NS302", f"layer {layer.name}: {LABELS[limit.key]} {fmt(limit.key, actual)} exceed the per-layer "
-                    f"budget {limit.raw} by {fmt(limit.key, actual - limit.value)} "
-                    f"({_excess(actual, limit.value)}) [budget at {limit.origin}]",
+                    "NS302", f"layer {layer.name}: {LABELS[limit.key]} {shown} exceed the per-layer "
+                    f"budget {bound} by {excess} ({_excess(actual, limit.value)}) [budget at {limit.origin}]",
                     line=layer.source.line, column=layer.source.column, path=layer.source.path))
         statuses.append(BudgetStatus(limit, max(worst, 0), worst_layer.name if worst_layer else None))
     return diags, statuses
 
 
 def _excess(actual: int, limit: int) -> str:
-    return f"{100 * (actual - limit) / limit:.1f}%" if limit else "inf%"
+    if not limit:
+        return "inf%"
+    share = 100 * (actual - limit) / limit
+    return f"{share:.1f}%" if share >= 0.1 else f"{share:.2f}%" if share >= 0.01 else "<0.01%"  # not 0.0%
 

@@ -65,7 +65,11 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 
 def use_color(output_file: Optional[str]) -> bool:
-    return output_file is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """Colour on a terminal; a non-empty NO_COLOR turns it off (no-color.org), a non-empty
+    FORCE_COLOR turns it on for pipes and CI logs (force-color.org). Never in an --output-file."""
+    if output_file is not None or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def write_output(text: str, output_file: Optional[str]) -> None:

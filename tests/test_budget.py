@@ -22,7 +22,7 @@ def test_spec_budget_violation_message_exact(cli, write):
     r = cli("check", path)
     assert r.code == 1
     # 18,432 - 10,000 = 8,432 -> 8.4K; 8,432 / 10,000 = 84.3 %. Anchored at `name:` (2:1), budget key at 7:3.
-    assert r.out.splitlines()[0] == (f"{path}:2:1: error[NS301] total MACCs 18.4K exceed the budget 10K by 8.4K "
+    assert r.out.splitlines()[0] == (f"{path}:2:1: error[NS301] total MACCs 18.4K exceed the budget 10.0K by 8.43K "
                                      f"(84.3%) [budget at {path}:7:3]")
 
 
@@ -31,7 +31,7 @@ def test_policy_file_overrides_spec(cli, write):
     team = write("team.yaml", "budget:\n  maccs: 20K\n")
     r = cli("check", path, "--budget-file", team)
     assert r.code == 0, r.out
-    assert "maccs 18.4K / 20K (92%)" in r.out  # headroom shown within budget: 18,432 / 20,000
+    assert "maccs 18.4K / 20.0K (92%)" in r.out  # headroom shown within budget: 18,432 / 20,000
 
 
 def test_flags_override_file_and_spec(cli, write):
@@ -40,7 +40,7 @@ def test_flags_override_file_and_spec(cli, write):
     r = cli("check", path, "--budget-file", team, "--max-maccs", "15K")
     assert r.code == 1
     # 18,432 - 15,000 = 3,432 -> 3.4K; 22.9 %
-    assert (f"{path}:2:1: error[NS301] total MACCs 18.4K exceed the budget 15K by 3.4K (22.9%) "
+    assert (f"{path}:2:1: error[NS301] total MACCs 18.4K exceed the budget 15.0K by 3.43K (22.9%) "
             "[budget at --max-maccs]") in r.out
 
 
@@ -60,7 +60,7 @@ def test_per_layer_budget_points_at_layer(cli, write):
     assert r.code == 1
     # the layer mapping starts at line 5, column 5; 18,432 - 16,000 = 2,432 -> 2.4K, 15.2 %
     assert r.out.splitlines()[0] == (f"{path}:5:5: error[NS302] layer c1: MACCs 18.4K exceed the per-layer budget "
-                                     f"16K by 2.4K (15.2%) [budget at {path}:7:15]")
+                                     f"16.0K by 2.43K (15.2%) [budget at {path}:7:15]")
 
 
 def test_bytes_budget_uses_iec_units(cli, write):
@@ -68,7 +68,7 @@ def test_bytes_budget_uses_iec_units(cli, write):
     path = write("small.yaml", SPEC.replace("maccs: 10K", "peak_activation_memory: 2KiB"))
     r = cli("check", path)
     assert r.code == 1
-    assert "peak activation memory 3.0 KiB exceeds the budget 2KiB by 1.0 KiB (50.0%)" in r.out
+    assert "peak activation memory 3.00 KiB exceeds the budget 2.00 KiB by 1.00 KiB (50.0%)" in r.out
 
 
 def test_misspelled_budget_key_in_spec_is_schema_error(cli, write):
@@ -102,3 +102,28 @@ def test_exit_zero_and_json_budget_status(cli, write):
     status = json.loads(r.out)["files"][0]["network"]["budget"]
     assert status == [{"key": "maccs", "per_layer": False, "limit": 10000, "limit_text": "10K",
                        "origin": f"{path}:7:3", "actual": 18432, "layer": None, "ok": False}]
+
+
+PEAK = """\
+netspec: 1
+name: peak
+input: {height: 224, width: 224, channels: 10}
+layers:
+  - {name: c1, type: conv, filters: 10, kernel: 1}
+budget: {peak_activation_memory: LIMIT}
+"""
+
+
+def test_byte_budget_both_sides_in_the_unit_the_limit_was_written_in(cli, write):
+    # input and output live together: 2 * 224*224*10 * 4 B = 4,014,080 B = 4.01 MB = 3.83 MiB.
+    # "3.8 MiB exceeds the budget 4M" read like a pass: an SI limit shows both sides in MB.
+    r = cli("check", write("p.yaml", PEAK.replace("LIMIT", "4M")))
+    assert r.code == 1
+    assert "peak activation memory 4.01 MB exceeds the budget 4.00 MB by 14.1 KB (0.4%)" in r.out
+    r = cli("check", write("p.yaml", PEAK.replace("LIMIT", "3.5MiB")))  # 3,670,016 B
+    assert "peak activation memory 3.83 MiB exceeds the budget 3.50 MiB by 336 KiB (9.4%)" in r.out
+    # one byte over: three digits would print "3.83 MiB exceeds the budget 3.83 MiB", so both are exact
+    r = cli("check", write("p.yaml", PEAK.replace("LIMIT", "4014079")))
+    assert "peak activation memory 4,014,080 B exceeds the budget 4,014,079 B by 1 B (<0.01%)" in r.out
+    r = cli("check", write("p.yaml", PEAK.replace("LIMIT", "5MB")))
+    assert r.code == 0 and "budget peak_activation_memory 4.01 MB / 5.00 MB (80%)" in r.out

@@ -37,7 +37,7 @@ def at(text: str, line: int, needle: str) -> str:
 def test_exit_0_clean(cli, write):
     r = cli("check", write("good.yaml", GOOD))
     assert r.code == 0
-    assert "ok — 1 layers" in r.out
+    assert "ok — 1 layer, output 8x8x8" in r.out  # not "1 layers"
 
 
 def test_exit_1_reports_every_problem(cli, write):

@@ -83,7 +83,7 @@ def test_markdown_comment_has_totals_first(cli, repo):
     out = cli("diff", "HEAD~1:net.yaml", "net.yaml", "-f", "markdown").out
     lines = out.splitlines()
     assert lines[0].startswith("### netspec")
-    assert lines[4].startswith("| params | 458 | 1.0K | +576 | +125.8% |")
+    assert lines[4].startswith("| params | 458 | 1.03K | +576 | +125.8% |")
 
 
 def test_new_spec_compares_against_nothing(cli, repo):

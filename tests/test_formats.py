@@ -64,10 +64,10 @@ def test_csv_rows_add_up_and_agree_with_json(cli, spec):
 
 
 def _human(n: int) -> str:
-    """The README's count units, written out independently: one decimal, K/M/G."""
+    """The README's count units, written out independently: three significant digits, K/M/G."""
     for div, s in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
         if n >= div:
-            return f"{n / div:.1f}{s}"
+            return f"{n / div:#.3g}".rstrip(".") + s
     return str(n)
 
 

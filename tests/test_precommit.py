@@ -68,5 +68,5 @@ def test_try_repo_good_passes_bad_fails(tmp_path):
     bad = run(*cmd, "try-repo", str(ROOT), "netspec", check=False)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert ("specs/bad.yaml:2:1: error[NS301] total MACCs 18.4K exceed the budget 10K by 8.4K (84.3%) "
+    assert ("specs/bad.yaml:2:1: error[NS301] total MACCs 18.4K exceed the budget 10.0K by 8.43K (84.3%) "
             "[budget at specs/bad.yaml:6:10]") in bad.stdout

@@ -3,9 +3,9 @@ totals with budget headroom, and (with --layers) the per-layer table in a collap
 
 from __future__ import annotations
 
-from ..budget import fmt
+from ..budget import fmt_against
 from . import units
-from .table import COLUMNS, rows
+from .table import NUMERIC, columns, rows, top_note
 
 
 def _cell(text: str) -> str:
@@ -13,7 +13,7 @@ def _cell(text: str) -> str:
 
 
 def _md_table(header, body) -> list[str]:
-    right = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs", "value", "used"}
+    right = NUMERIC | {"value", "used"}
     out = ["| " + " | ".join(header) + " |",
            "|" + "|".join("---:" if h in right else "---" for h in header) + "|"]
     out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in body]
@@ -38,14 +38,15 @@ def file_section(result, layers: bool) -> list[str]:
         out += _md_table(("total", "value"), body) + [""]
         if result.budget:
             out += _md_table(("budget", "limit", "actual", "used", "status"), [
-                (("per-layer " if b.limit.per_layer else "") + b.limit.key, b.limit.raw,
-                 fmt(b.limit.key, b.actual) + (f" (`{b.layer}`)" if b.layer else ""),
+                (("per-layer " if b.limit.per_layer else "") + b.limit.key, fmt_against(b.limit, b.actual)[1],
+                 fmt_against(b.limit, b.actual)[0] + (f" (`{b.layer}`)" if b.layer else ""),
                  f"{100 * b.actual / b.limit.value:.0f}%" if b.limit.value else "-",
                  "❌ over" if b.over else "✅") for b in result.budget]) + [""]
         if layers:
             out += ["<details><summary>Layers</summary>", ""]
-            out += _md_table(COLUMNS, [cells for _, cells in rows(result.graph, t)])
-            out += ["", "</details>", ""]
+            out += _md_table(columns(result.graph), [cells for _, cells in rows(result.graph, t)])
+            star = top_note(result.graph)
+            out += (["", _cell(star.replace("*", "\\*", 1))] if star else []) + ["", "</details>", ""]
     return out
 
 

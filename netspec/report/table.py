@@ -1,17 +1,60 @@
-"""The per-layer table as rows of cells, shared by the text, markdown and CSV reporters."""
+"""The per-layer table as rows of cells, shared by the text and markdown reporters."""
 
 from __future__ import annotations
 
+from ..graph import INPUT
 from ..ops import fmt_shape
 from . import units
 
-COLUMNS = ("#", "layer", "type", "output", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs")
+COLUMNS = ("#", "layer", "type", "input", "output", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs")
+NUMERIC = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs"}
+TOP = 3
 
 
-def top_layers(graph, n: int = 3) -> set[int]:
-    """Indices of the n layers with the most MACCs (marked in tables)."""
-    ranked = sorted(range(len(graph.layers)), key=lambda i: graph.layers[i].cost.maccs, reverse=True)
-    return {i for i in ranked[:n] if graph.layers[i].cost.maccs > 0}
+def columns(graph) -> tuple[str, ...]:
+    """The table's columns; `connected to` only when some layer reads other than the layer before
+    it, `note` only when some layer has a note."""
+    extra = ()
+    if any(_connected(graph, i, layer) for i, layer in enumerate(graph.layers)):
+        extra += ("connected to",)
+    if any(layer.note for layer in graph.layers):
+        extra += ("note",)
+    return COLUMNS + extra
+
+
+def top_layers(graph, n: int = TOP) -> set[int]:
+    """Indices of the n layers with the most MACCs, and of every layer tied with the n-th (marked `*`)."""
+    ranked = sorted((layer.cost.maccs for layer in graph.layers if layer.cost.maccs > 0), reverse=True)
+    if not ranked:
+        return set()
+    bar = ranked[min(n, len(ranked)) - 1]
+    return {i for i, layer in enumerate(graph.layers) if layer.cost.maccs >= bar}
+
+
+def top_note(graph, n: int = TOP) -> str:
+    """What `*` means under the table, ties included."""
+    marked = top_layers(graph, n)
+    if not marked:
+        return ""
+    ranked = min(n, len(marked))
+    what = "the layer with the most MACCs" if ranked == 1 else f"the {ranked} layers with the most MACCs"
+    if len(marked) > ranked:
+        bar = min(graph.layers[i].cost.maccs for i in marked)
+        what += f" ({len(marked)} marked: tied at {units.count(bar)})"
+    return f"* = {what}"
+
+
+def _connected(graph, i: int, layer) -> str:
+    """Input names when they are not simply the previous layer (a merge, a skip, a branch)."""
+    previous = i - 1 if i else INPUT
+    if layer.inputs == [previous]:
+        return ""
+    return ", ".join(graph.name_of(r) for r in layer.inputs)
+
+
+def _input_shapes(graph, layer) -> str:
+    shapes = dict.fromkeys(fmt_shape(graph.shape_of(r)) for r in layer.inputs)
+    return ", ".join(shapes)
 
 
 def rows(graph, totals, human: bool = True):
@@ -22,13 +65,22 @@ def rows(graph, totals, human: bool = True):
     """
     fmt = units.count if human else str
     top = top_layers(graph)
+    extra = columns(graph)[len(COLUMNS):]
+    blank = ("",) * len(extra)
     for i, layer in enumerate(graph.layers):
         for k, row in enumerate(layer.rows):
-            mark = "*" if (k == 0 and i in top) else ""
-            cells = (str(i) if k == 0 else "", (layer.name + mark) if k == 0 else f"  └ {row.label}",
-                     layer.type if k == 0 else row.label, fmt_shape(layer.output) if k == 0 else "",
+            first = k == 0
+            mark = "*" if (first and i in top) else ""
+            cells = (str(i) if first else "", (layer.name + mark) if first else f"  └ {row.label}",
+                     layer.type if first else row.label, _input_shapes(graph, layer) if first else "",
+                     fmt_shape(layer.output) if first else "",
                      fmt(row.params), fmt(row.maccs), fmt(row.flops), fmt(row.memory_accesses),
                      units.percent(row.maccs, totals.maccs) if row.maccs else "")
-            yield ("layer" if k == 0 else "part"), cells
-    yield "total", ("", "total", "", "", fmt(totals.params), fmt(totals.maccs), fmt(totals.flops),
-                    fmt(totals.memory_accesses), "100%" if totals.maccs else "")
+            if first:
+                facts = {"connected to": _connected(graph, i, layer), "note": layer.note or ""}
+                cells += tuple(facts[c] for c in extra)
+            else:
+                cells += blank
+            yield ("layer" if first else "part"), cells
+    yield "total", ("", "total", "", "", "", fmt(totals.params), fmt(totals.maccs), fmt(totals.flops),
+                    fmt(totals.memory_accesses), "100%" if totals.maccs else "") + blank

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from ..diagnostics import ERROR, WARNING
 from . import units
-from .table import COLUMNS, rows
-
-_RIGHT = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs"}
+from .table import NUMERIC, columns, rows, top_note
 
 
 def _paint(text: str, code: str, on: bool) -> str:
@@ -30,10 +28,10 @@ def _visible(text: str) -> str:
 
 def summary_line(result) -> str:
     g, t = result.graph, result.totals
-    return (f"{_visible(result.path)}: ok — {len(g.layers)} layers, output {'x'.join(map(str, g.shape_of(g.output_ref)))}, "
-            f"params {units.count(t.params)}, MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, "
-            f"memory accesses {units.count(t.memory_accesses)}, peak activations "
-            f"{units.nbytes(t.peak_activation_memory)}")
+    return (f"{_visible(result.path)}: ok — {units.plural(len(g.layers), 'layer')}, output "
+            f"{'x'.join(map(str, g.shape_of(g.output_ref)))}, params {units.count(t.params)}, "
+            f"MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, memory accesses "
+            f"{units.count(t.memory_accesses)}, peak activations {units.nbytes(t.peak_activation_memory)}")
 
 
 def budget_lines(result) -> list[str]:
@@ -41,18 +39,20 @@ def budget_lines(result) -> list[str]:
 
 
 def layer_table(result) -> str:
-    table = [COLUMNS] + [cells for _, cells in rows(result.graph, result.totals)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    header = columns(result.graph)
+    table = [header] + [cells for _, cells in rows(result.graph, result.totals)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = []
     for n, r in enumerate(table):
-        cells = [c.rjust(w) if COLUMNS[i] in _RIGHT else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append(" ".join(cells).rstrip())
+        cells = [c.rjust(w) if header[i] in NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append(_visible(" ".join(cells).rstrip()))
         if n == 0 or n == len(table) - 2:
             lines.append("-" * len(lines[0]))
     t = result.totals
-    lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {t.peak_layer}; "
+    star = top_note(result.graph)
+    lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {_visible(t.peak_layer)}; "
                  f"compulsory traffic {units.nbytes(t.compulsory_bytes)}, weights {units.nbytes(t.weight_bytes)}, "
-                 f"arithmetic intensity {t.arithmetic_intensity:.1f} FLOPs/byte; * = top layers by MACCs")
+                 f"arithmetic intensity {t.arithmetic_intensity:.1f} FLOPs/byte" + (f"; {star}" if star else ""))
     return "\n".join(lines)
 
 
@@ -68,22 +68,20 @@ def render(report) -> str:
         failed += bad
         if result.totals is not None:
             if report.layers:
-                out.append(f"\n{result.path} ({result.graph.name})")
+                if out:
+                    out.append("")
+                out.append(f"{_visible(result.path)} ({_visible(result.graph.name)})")
                 out.append(layer_table(result))
             if not report.quiet and not bad:
                 out.append(summary_line(result))
                 out.extend(budget_lines(result))
     n = len(report.results)
     if errors or warnings:
-        found = " and ".join(p for p in (_plural(errors, "error"), _plural(warnings, "warning")) if p)
+        found = " and ".join(units.plural(k, word) for k, word in ((errors, "error"), (warnings, "warning")) if k)
         out.append(f"Found {found}." if n == 1 else f"Found {found} in {failed_or_warned(report)} of {n} files.")
     elif n > 1 and not report.quiet:
         out.append(f"All {n} files clean.")
     return "\n".join(out) + ("\n" if out else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}" if n else ""
 
 
 def failed_or_warned(report) -> int:

@@ -1,23 +1,42 @@
-"""Human units for counts (300.8M) and bytes (13.4 MiB); exact integers stay in JSON/CSV."""
+"""Human units for counts (301M, 3.66G) and bytes (13.4 MiB, 4.01 MB): three significant digits,
+enough to compare with published tables; exact integers stay in JSON/CSV."""
 
 from __future__ import annotations
 
+_COUNT = (1000, ("K", "M", "G", "T"), "")
+_IEC = (1024, (" KiB", " MiB", " GiB", " TiB"), " B")
+_SI_BYTES = (1000, (" KB", " MB", " GB", " TB"), " B")
+
+
+def _three_digits(n: int | float, system) -> str:
+    base, suffixes, plain = system
+    n = float(n)
+    if abs(n) < base:
+        return f"{n:.0f}{plain}"
+    scaled, i = n, -1
+    while i + 1 < len(suffixes) and abs(scaled) >= base:
+        scaled, i = scaled / base, i + 1
+    text = f"{scaled:.{2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0}f}"
+    if abs(float(text)) >= base and i + 1 < len(suffixes):  # 999.7K rounds to 1000K: say 1.00M
+        scaled, i = scaled / base, i + 1
+        text = f"{scaled:.2f}"
+    return text + suffixes[i]
+
 
 def count(n: int | float) -> str:
-    n = float(n)
-    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:.1f}{suffix}"
-    return f"{n:.0f}"
+    """300,774,272 -> 301M; 3,662,000,000 -> 3.66G; 864 -> 864."""
+    return _three_digits(n, _COUNT)
 
 
-def nbytes(n: int | float) -> str:
-    n = float(n)
-    for div, suffix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
-        if abs(n) >= div:
-            return f"{n / div:.1f} {suffix}"
-    return f"{n:.0f} B"
+def nbytes(n: int | float, si: bool = False) -> str:
+    """6,021,120 -> 5.74 MiB (or 6.02 MB with si=True)."""
+    return _three_digits(n, _SI_BYTES if si else _IEC)
 
 
 def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 layer`, `12 layers`, `1 output channel`."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
