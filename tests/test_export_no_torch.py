@@ -57,7 +57,7 @@ def test_export_without_torch_prints_the_install_hint(tmp_path):
     lines = [l for l in run.stderr.splitlines() if not l.startswith("torch imported:")]
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("netspec: error:")
-    assert "pip install 'netspec[torch]'" in lines[0]
+    assert "pip install 'netspec-cli[torch]'" in lines[0]
     assert "Traceback" not in run.stderr
     assert not out.exists()
 

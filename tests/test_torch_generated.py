@@ -28,7 +28,7 @@ import math
 import pytest
 import yaml
 
-torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec[torch]'")
+torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec-cli[torch]'")
 
 import torch.nn.functional as F  # noqa: E402
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402

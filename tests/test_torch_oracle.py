@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec[torch]'")
+torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec-cli[torch]'")
 
 from netspec.export import ExportError  # noqa: E402
 from netspec.export.torch import MODULE_MEMBERS, attribute_names, build, sanitize, to_source  # noqa: E402

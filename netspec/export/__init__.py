@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+from .. import DISTRIBUTION
+
 TARGETS = ("torch",)
-INSTALL_HINT = {"torch": "pip install 'netspec[torch]'  (or: pip install torch)"}
+INSTALL_HINT = {"torch": f"pip install '{DISTRIBUTION}[torch]'  (or: pip install torch)"}
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
