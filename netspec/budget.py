@@ -252,6 +252,18 @@ def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Dia
     return diags, statuses
 
 
+def breaking_layers(graph, statuses: list[BudgetStatus]) -> dict[int, list[str]]:
+    """Layer index -> the per-layer budget keys it exceeds (the layers NS302 reports), for pictures."""
+    out: dict[int, list[str]] = {}
+    for s in statuses:
+        if s.limit.per_layer and s.over:
+            key, limit = s.limit.key, s.limit.value
+            for i, layer in enumerate(graph.layers):
+                if getattr(layer.cost, key) > limit:
+                    out.setdefault(i, []).append(key)
+    return out
+
+
 def _excess(actual: int, limit: int) -> str:
     if not limit:
         return "inf%"

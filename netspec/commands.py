@@ -42,7 +42,7 @@ def check(
     files: Annotated[list[str], typer.Argument(help="Spec files, or directories of *.yaml/*.yml specs.",
                                                show_default=False)],
     output_format: Annotated[str, typer.Option("--output-format", "-f",
-                                               help="text, json, markdown, csv, github or sarif.")] = "text",
+                                               help="text, json, markdown, csv, github, sarif or html (one self-contained page; use -o).")] = "text",
     layers: Annotated[bool, typer.Option("--layers", "-l", help="Show the per-layer table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",

@@ -113,6 +113,26 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
     layers = graph.layers
     if not layers:
         return 0, None
+    live, peak, at = 0, -1, 0
+    for j, d in enumerate(_live_changes(graph)[:-1]):
+        live += d
+        if live > peak:
+            peak, at = live, j
+    return peak, layers[at].name
+
+
+def live_memory(graph: Graph) -> list[int]:
+    """The bytes alive while each layer runs (the curve whose maximum is `peak_memory`)."""
+    out, live = [], 0
+    for d in _live_changes(graph)[:-1]:
+        live += d
+        out.append(live)
+    return out
+
+
+def _live_changes(graph: Graph) -> list[int]:
+    """Bytes allocated (+) and freed (-) as each layer starts: n + 1 entries for n layers."""
+    layers = graph.layers
     per = graph.batch * graph.dtype_bytes
     n = len(layers)
     # Buffers are numbered by the layer that allocated them; the network input is buffer n.
@@ -133,19 +153,15 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
             size[j] = numel(layer.output) * per
             allocated.append(j)
     out = graph.output_ref
-    end[n if out == INPUT else buffer_of[out]] = n - 1
+    if n:
+        end[n if out == INPUT else buffer_of[out]] = n - 1
     delta = [0] * (n + 1)
     delta[0] += size[n]
     delta[end[n] + 1] -= size[n]
     for b in allocated:
         delta[b] += size[b]
         delta[end[b] + 1] -= size[b]
-    live, peak, at = 0, -1, 0
-    for j in range(n):
-        live += delta[j]
-        if live > peak:
-            peak, at = live, j
-    return peak, layers[at].name
+    return delta
 
 
 INT64_MAX = 2**63 - 1

@@ -1,6 +1,7 @@
 """The cheap commands stay cheap: `netspec --version` and `netspec schema` import neither jsonschema
 nor rich nor typer, and `netspec check` of a valid spec imports neither jsonschema, nor typer and
-click (fastcli parses the hook's command line), nor pydantic, nor difflib (hints on errors only).
+click (fastcli parses the hook's command line), nor pydantic, nor difflib (hints on errors only), nor
+the HTML and Mermaid reporters (imported only when their format is asked for).
 Checked on which modules get imported, never on timings."""
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def test_importtime_of_the_real_entry_point(args):
 
 def test_check_of_a_valid_spec_imports_none_of_the_heavy_or_error_only_modules():
     modules, code, _ = _probe(["check", os.path.join(ROOT, "specs", "examples", "seed_conv3x3.yaml")],
-                              mods=("jsonschema", "pydantic", "rich", "typer", "click", "difflib"))
+                              mods=("jsonschema", "pydantic", "rich", "typer", "click", "difflib",
+                                    "netspec.report.html", "netspec.report.graphview", "netspec.report.mermaid"))
     assert code == 0
     assert modules == set(), f"`netspec check` of a valid spec imported {sorted(modules)}"
 

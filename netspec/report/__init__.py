@@ -16,6 +16,7 @@ FORMATS = {
     "csv": "csv_report",
     "github": "github",
     "sarif": "sarif",
+    "html": "html",
 }
 
 

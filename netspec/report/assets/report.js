@@ -1,0 +1,909 @@
+/* netspec HTML report: draws the graph, the charts and the table from the JSON embedded in the
+   page (netspec/report/html.py). Plain ES2019, no dependencies, nothing fetched. Text from the
+   spec only ever enters the page through textContent and setAttribute, never as markup. */
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("netspec-data").textContent);
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var uid = 0;
+
+  // ---- small helpers ------------------------------------------------------------------------
+
+  function h(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    setAll(e, attrs);
+    add(e, kids);
+    return e;
+  }
+
+  function sv(tag, attrs, kids) {
+    var e = document.createElementNS(SVGNS, tag);
+    setAll(e, attrs);
+    add(e, kids);
+    return e;
+  }
+
+  function setAll(e, attrs) {
+    if (!attrs) return;
+    Object.keys(attrs).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "text") e.textContent = String(v);
+      else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, String(v));
+    });
+  }
+
+  function add(e, kids) {
+    if (kids === null || kids === undefined) return;
+    if (!Array.isArray(kids)) kids = [kids];
+    kids.forEach(function (k) {
+      if (k === null || k === undefined || k === false) return;
+      e.appendChild(typeof k === "string" || typeof k === "number" ? document.createTextNode(String(k)) : k);
+    });
+  }
+
+  function count(x) {  // as netspec.report.units.count
+    var steps = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "K"]];
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.abs(x) >= steps[i][0]) return (x / steps[i][0]).toFixed(1) + steps[i][1];
+    }
+    return Math.round(x).toString();
+  }
+
+  function bytes(x) {  // as netspec.report.units.nbytes
+    var steps = [[1099511627776, "TiB"], [1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"]];
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.abs(x) >= steps[i][0]) return (x / steps[i][0]).toFixed(1) + " " + steps[i][1];
+    }
+    return Math.round(x) + " B";
+  }
+
+  function exact(x) { return typeof x === "number" ? x.toLocaleString("en-US") : String(x); }
+  function shape(s) { return s && s.length ? s.join("x") : "?"; }
+  function pct(a, b) { return b ? (100 * a / b).toFixed(1) + "%" : "-"; }
+  var BYTE_KEYS = {compulsory_bytes: 1, weight_bytes: 1, peak_activation_memory: 1};
+  function human(key, v) { return BYTE_KEYS[key] ? bytes(v) : count(v); }
+  var LABEL = {params: "params", maccs: "MACCs", flops: "FLOPs", memory_accesses: "memory accesses",
+    compulsory_bytes: "compulsory traffic", weight_bytes: "weights", peak_activation_memory: "peak activation memory"};
+
+  var RAMP = [[238, 242, 247], [254, 227, 145], [251, 140, 60], [215, 48, 31]];
+  function ramp(t) {
+    t = Math.max(0, Math.min(1, t)) * (RAMP.length - 1);
+    var i = Math.min(RAMP.length - 2, Math.floor(t)), f = t - i, a = RAMP[i], b = RAMP[i + 1];
+    return "rgb(" + [0, 1, 2].map(function (j) { return Math.round(a[j] + (b[j] - a[j]) * f); }).join(",") + ")";
+  }
+  function rampCss() {
+    return "linear-gradient(to right," + [0, 0.33, 0.67, 1].map(ramp).join(",") + ")";
+  }
+
+  function prefixSums(layers, key) {
+    var out = new Float64Array(layers.length + 1);
+    for (var i = 0; i < layers.length; i++) out[i + 1] = out[i] + (layers[i][key] || 0);
+    return out;
+  }
+
+  // ---- the graph ----------------------------------------------------------------------------
+
+  var NW = 184, NH = 40, IH = 30, PAD = 10, HEAD = 24, RG = 24, CG = 26, HW = 150;
+
+  /* A pannable, zoomable drawing of one network: layers as nodes, block calls as groups that
+     fold and unfold, edges for every input. Only what is in view is in the DOM. */
+  function GraphPanel(host, net, view, opt) {
+    var self = this;
+    var L = net.layers, n = L.length, groups = view.groups, G = groups.length, N = n + G;
+    var scopeOf = view.scope, rank = view.rank, col = view.column, edges = view.edges;
+    var folded = new Uint8Array(G);
+    var relX = new Float64Array(N), relY = new Float64Array(N), wd = new Float64Array(N), ht = new Float64Array(N);
+    var absX = new Float64Array(N), absY = new Float64Array(N);
+    var repG = new Int32Array(G);
+    var inX = 0, totalW = 0, totalH = 0;
+    var vis = [], boxes = [], lines = [], order = [], tops = null;
+    var tx = 0, ty = 0, k = 1, selected = -2, frame = 0, stamp = 0;
+    var cache = new Map();
+    var marker = "arrow" + (++uid);
+    var fillOf = opt.fill, groupFill = opt.groupFill;
+
+    var svg = sv("svg", {"aria-label": "layer graph", role: "img"});
+    var defs = sv("defs", null, sv("marker", {id: marker, viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 7,
+      markerHeight: 7, markerUnits: "userSpaceOnUse", orient: "auto"}, sv("path", {d: "M0,0 L8,4 L0,8 z", fill: "#7d8898"})));
+    var vp = sv("g"), gEdges = sv("g"), gBoxes = sv("g"), gNodes = sv("g");
+    vp.appendChild(gBoxes); vp.appendChild(gEdges); vp.appendChild(gNodes);
+    svg.appendChild(defs); svg.appendChild(vp);
+    host.appendChild(svg);
+
+    function sizeScope(children, top) {
+      var colW = [], rankH = [], i, it, c, r;
+      if (top) { colW[0] = NW; rankH[0] = IH; }
+      for (i = 0; i < children.length; i++) {
+        it = children[i]; c = col[it]; r = rank[it];
+        colW[c] = Math.max(colW[c] || 0, wd[it]);
+        rankH[r] = Math.max(rankH[r] || 0, ht[it]);
+      }
+      var colX = [], rankY = [], x = 0, y = 0;
+      for (c = 0; c < colW.length; c++) { colX[c] = x; x += (colW[c] || 0) + CG; }
+      for (r = 0; r < rankH.length; r++) { rankY[r] = y; y += (rankH[r] || 0) + RG; }
+      for (i = 0; i < children.length; i++) {
+        it = children[i]; c = col[it];
+        relX[it] = colX[c] + ((colW[c] || 0) - wd[it]) / 2;
+        relY[it] = rankY[rank[it]];
+      }
+      if (top) inX = (colW[0] - NW) / 2;
+      return [Math.max(0, x - CG), Math.max(0, y - RG)];
+    }
+
+    function place(children, ox, oy) {
+      for (var i = 0; i < children.length; i++) {
+        var it = children[i];
+        absX[it] = ox + relX[it]; absY[it] = oy + relY[it];
+        if (it < n) vis.push(it);
+        else if (folded[it - n]) vis.push(it);
+        else { boxes.push(it - n); place(groups[it - n].children, absX[it] + PAD, absY[it] + HEAD); }
+      }
+    }
+
+    function rep(i) {
+      if (i < 0) return -1;
+      var s = scopeOf[i];
+      return s >= 0 && repG[s] >= 0 ? n + repG[s] : i;
+    }
+
+    function layout() {
+      var g, i, sz;
+      for (i = 0; i < n; i++) { wd[i] = NW; ht[i] = NH; }
+      for (g = G - 1; g >= 0; g--) {
+        if (folded[g]) { wd[n + g] = NW; ht[n + g] = NH; continue; }
+        sz = sizeScope(groups[g].children, false);
+        wd[n + g] = Math.max(sz[0] + 2 * PAD, HW);
+        ht[n + g] = sz[1] + HEAD + PAD;
+      }
+      sz = sizeScope(view.top, true);
+      totalW = Math.max(sz[0], NW); totalH = sz[1];
+      for (g = 0; g < G; g++) {
+        var p = groups[g].parent;
+        repG[g] = p >= 0 && repG[p] >= 0 ? repG[p] : (folded[g] ? g : -1);
+      }
+      vis = []; boxes = [];
+      place(view.top, 0, 0);
+      order = vis.slice().sort(function (a, b) { return absY[a] - absY[b]; });
+      tops = new Float64Array(order.length);
+      for (i = 0; i < order.length; i++) tops[i] = absY[order[i]];
+      routeEdges();
+      stamp++;
+      cache.forEach(function (e) { e.remove(); });
+      cache.clear();
+    }
+
+    function box(it) {  // x, y, w, h of a drawn node (-1: the network input)
+      if (it === -1) return [inX, 0, NW, IH];
+      return [absX[it], absY[it], NW, NH];
+    }
+
+    function routeEdges() {
+      var seen = new Set(), e, a, b, key;
+      lines = [];
+      for (e = 0; e < edges.length; e += 2) {
+        a = rep(edges[e]); b = rep(edges[e + 1]);
+        if (a === b) continue;
+        key = (a + 1) * (N + 2) + b;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        lines.push(route(a, b, lines.length));
+      }
+    }
+
+    function route(a, b, idx) {
+      var A = box(a), B = box(b);
+      var x1 = A[0] + NW / 2, y1 = A[1] + A[3], x2 = B[0] + NW / 2, y2 = B[1];
+      var lo = Math.min(x1, x2) - 8, hi = Math.max(x1, x2) + 8, right = -Infinity;
+      var s = lowerBound(tops, y1), steps = 0;
+      for (; s < order.length && tops[s] < y2 - 1 && steps < 800; s++, steps++) {
+        var it = order[s];
+        if (it === a || it === b) continue;
+        var X = absX[it];
+        if (X < hi && X + NW > lo) right = Math.max(right, X + NW);
+      }
+      if (steps >= 800) right = Math.max(right, hi + NW);
+      var d, bx0 = Math.min(x1, x2), bx1 = Math.max(x1, x2);
+      if (right > -Infinity && y2 - y1 > 60) {
+        var xd = right + 12 + (idx % 4) * 5;
+        d = "M" + x1 + "," + y1 + " C" + x1 + "," + (y1 + 18) + " " + xd + "," + (y1 + 6) + " " + xd + "," + (y1 + 30) +
+          " L" + xd + "," + (y2 - 30) + " C" + xd + "," + (y2 - 6) + " " + x2 + "," + (y2 - 18) + " " + x2 + "," + y2;
+        bx1 = xd;
+      } else {
+        var dy = Math.max(12, (y2 - y1) / 2);
+        d = "M" + x1 + "," + y1 + " C" + x1 + "," + (y1 + dy) + " " + x2 + "," + (y2 - dy) + " " + x2 + "," + y2;
+      }
+      return {a: a, b: b, d: d, x0: bx0, x1: bx1, y0: Math.min(y1, y2), y1: Math.max(y1, y2)};
+    }
+
+    function lowerBound(arr, v) {
+      var lo = 0, hi = arr.length;
+      while (lo < hi) { var m = (lo + hi) >> 1; if (arr[m] < v) lo = m + 1; else hi = m; }
+      return lo;
+    }
+
+    function label(text, max) {
+      return text.length > max ? "\u2026" + text.slice(text.length - max + 1) : text;
+    }
+
+    function makeNode(it) {
+      var B = box(it), g, cls = "node", fill, name, sub, titleText;
+      if (it === -1) {
+        cls += " input"; fill = "#e9edf3"; name = "input"; sub = shape(net.input); titleText = "network input " + sub;
+      } else if (it < n) {
+        var layer = L[it];
+        fill = fillOf(it);
+        name = layer.name; sub = layer.type + " \u00b7 " + shape(layer.output); titleText = layer.name;
+        if (view.over[it]) cls += " over";
+        if (opt.cls) cls += opt.cls(it);
+        if (it === selected) cls += " selected";
+      } else {
+        var grp = groups[it - n], m = grp.last - grp.first + 1;
+        cls += " group"; fill = groupFill(it - n);
+        name = "+ " + grp.id; sub = m + " layer" + (m === 1 ? "" : "s") + " \u00b7 " + count(opt.sum("maccs", grp.first, grp.last)) + " MACCs";
+        titleText = grp.id + " (folded; click to unfold)";
+        if (opt.groupCls) cls += opt.groupCls(it - n);
+      }
+      if (isDark(fill)) cls += " dark";
+      g = sv("g", {"class": cls, transform: "translate(" + B[0] + "," + B[1] + ")"});
+      if (it >= 0 && it < n) { g.setAttribute("data-layer", L[it].name); g.setAttribute("data-index", it); }
+      if (it >= n) g.setAttribute("data-group", groups[it - n].id);
+      g.appendChild(sv("title", {text: titleText}));
+      g.appendChild(sv("rect", {width: NW, height: B[3], rx: 5, fill: fill}));
+      g.appendChild(sv("text", {x: 8, y: it === -1 ? 19 : 16, text: it === -1 ? "input \u00b7 " + sub : label(name, 26)}));
+      if (it !== -1) g.appendChild(sv("text", {"class": "sub", x: 8, y: 31, text: label(sub, 30)}));
+      if (it >= 0 && (it < n ? view.over[it] : opt.groupOver(it - n))) {
+        g.appendChild(sv("text", {"class": "warn", x: NW - 14, y: 16, text: "!"}));
+      }
+      return g;
+    }
+
+    function isDark(fill) {
+      var m = /rgb\((\d+),(\d+),(\d+)\)/.exec(fill);
+      return !!m && (0.299 * m[1] + 0.587 * m[2] + 0.114 * m[3]) < 140;
+    }
+
+    function makeBox(g) {
+      var it = n + g, grp = groups[g];
+      var e = sv("g", {"class": "box", "data-box": grp.id, transform: "translate(" + absX[it] + "," + absY[it] + ")"});
+      e.appendChild(sv("rect", {"class": "frame", width: wd[it], height: ht[it], rx: 7}));
+      var head = sv("g", {"class": "head", "data-fold": g});
+      head.appendChild(sv("title", {text: grp.id + " (click to fold)"}));
+      head.appendChild(sv("rect", {width: wd[it], height: HEAD - 4, fill: "transparent"}));
+      head.appendChild(sv("text", {x: 8, y: 15, text: "\u2212 " + label(grp.id, Math.floor(wd[it] / 7.5))}));
+      e.appendChild(head);
+      return e;
+    }
+
+    function keep(key, make, parent) {
+      var e = cache.get(key);
+      if (!e) { e = make(); cache.set(key, e); parent.appendChild(e); }
+      e._s = frame;
+    }
+
+    function render() {
+      frame++;
+      var W = svg.clientWidth || 800, H = svg.clientHeight || 600;
+      var x0 = -tx / k - 60, y0 = -ty / k - 60, x1 = (W - tx) / k + 60, y1 = (H - ty) / k + 60, i, it;
+      vp.setAttribute("transform", "translate(" + tx + "," + ty + ") scale(" + k + ")");
+      svg.classList.toggle("lod", k < 0.4);
+      for (i = 0; i < boxes.length; i++) {
+        it = n + boxes[i];
+        if (absX[it] < x1 && absX[it] + wd[it] > x0 && absY[it] < y1 && absY[it] + ht[it] > y0) {
+          keep("b" + boxes[i], makeBox.bind(null, boxes[i]), gBoxes);
+        }
+      }
+      if (inX < x1 && inX + NW > x0 && 0 < y1 && IH > y0) keep("n-1", makeNode.bind(null, -1), gNodes);
+      var s = lowerBound(tops, y0 - NH);
+      for (; s < order.length && tops[s] < y1; s++) {
+        it = order[s];
+        if (absX[it] < x1 && absX[it] + NW > x0) keep("n" + it, makeNode.bind(null, it), gNodes);
+      }
+      for (i = 0; i < lines.length; i++) {
+        var ln = lines[i];
+        if (ln.x0 < x1 && ln.x1 > x0 && ln.y0 < y1 && ln.y1 > y0) keep("e" + i, makeEdge.bind(null, ln), gEdges);
+      }
+      cache.forEach(function (e, key) { if (e._s !== frame) { e.remove(); cache.delete(key); } });
+    }
+
+    function makeEdge(ln) {
+      var hot = selected >= 0 && (ln.a === rep(selected) || ln.b === rep(selected));
+      return sv("path", {"class": hot ? "edge hot" : "edge", d: ln.d, "marker-end": "url(#" + marker + ")"});
+    }
+
+    function schedule() {
+      if (schedule.pending) return;
+      schedule.pending = true;
+      requestAnimationFrame(function () { schedule.pending = false; render(); });
+    }
+
+    function zoomAt(f, cx, cy) {
+      var nk = Math.max(0.02, Math.min(3, k * f));
+      tx = cx - (cx - tx) * nk / k; ty = cy - (cy - ty) * nk / k; k = nk;
+      schedule();
+    }
+
+    self.fit = function () {
+      var W = svg.clientWidth || 800, H = svg.clientHeight || 600;
+      k = Math.max(0.02, Math.min(1.2, (W - 40) / totalW, (H - 40) / (totalH + 1)));
+      tx = (W - totalW * k) / 2; ty = 20;
+      schedule();
+    };
+
+    self.fitWidth = function () {
+      var W = svg.clientWidth || 800;
+      k = Math.max(0.3, Math.min(1, (W - 40) / totalW));
+      tx = Math.max(20, (W - totalW * k) / 2); ty = 16;
+      schedule();
+    };
+
+    self.zoom = function (f) { zoomAt(f, (svg.clientWidth || 800) / 2, (svg.clientHeight || 600) / 2); };
+
+    self.foldAll = function (on) {
+      folded.fill(on ? 1 : 0);
+      layout(); self.fitWidth();
+    };
+
+    self.setFill = function (fill, gfill) { fillOf = fill; groupFill = gfill; stamp++; cache.forEach(function (e) { e.remove(); }); cache.clear(); schedule(); };
+
+    self.select = function (i, center) {
+      var changed = false;
+      if (i >= 0) {
+        for (var s = scopeOf[i]; s >= 0; s = groups[s].parent) if (folded[s]) { folded[s] = 0; changed = true; }
+      }
+      selected = i;
+      if (changed) layout();
+      else { cache.forEach(function (e) { e.remove(); }); cache.clear(); }
+      if (center && i >= 0) {
+        var W = svg.clientWidth || 800, H = svg.clientHeight || 600;
+        if (k < 0.6) k = 0.8;
+        tx = W / 2 - (absX[i] + NW / 2) * k; ty = H / 3 - absY[i] * k;
+      }
+      schedule();
+    };
+
+    self.visibleLayers = function () { return vis.filter(function (it) { return it < n; }).length; };
+
+    // Pointer: drag pans, a click picks, two fingers pinch; the wheel pans, ctrl + wheel zooms.
+    var pointers = new Map(), start = null, moved = false, pinch = null;
+    svg.addEventListener("pointerdown", function (ev) {
+      pointers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      if (pointers.size === 1) { start = [ev.clientX, ev.clientY, tx, ty]; moved = false; }
+      if (pointers.size === 2) {
+        var p = Array.from(pointers.values());
+        pinch = [Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]), k];
+        moved = true;
+      }
+    });
+    svg.addEventListener("pointermove", function (ev) {
+      if (!pointers.has(ev.pointerId)) return;
+      pointers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      if (pointers.size === 2 && pinch) {
+        var p = Array.from(pointers.values()), r = svg.getBoundingClientRect();
+        var d = Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]);
+        zoomAt(pinch[1] * d / pinch[0] / k, (p[0][0] + p[1][0]) / 2 - r.left, (p[0][1] + p[1][1]) / 2 - r.top);
+        return;
+      }
+      if (!start) return;
+      var dx = ev.clientX - start[0], dy = ev.clientY - start[1];
+      if (!moved && Math.abs(dx) + Math.abs(dy) > 4) { moved = true; svg.setPointerCapture(ev.pointerId); svg.classList.add("dragging"); }
+      if (moved) { tx = start[2] + dx; ty = start[3] + dy; schedule(); }
+    });
+    function up(ev) {
+      pointers.delete(ev.pointerId);
+      if (pointers.size < 2) pinch = null;
+      if (pointers.size === 0) { start = null; svg.classList.remove("dragging"); }
+    }
+    svg.addEventListener("pointerup", function (ev) {
+      var wasClick = !moved && pointers.size === 1;
+      up(ev);
+      if (!wasClick) return;
+      var t = ev.target.closest ? ev.target.closest("g.node, g.head") : null;
+      if (!t) return;
+      if (t.hasAttribute("data-fold")) { folded[+t.getAttribute("data-fold")] = 1; layout(); schedule(); return; }
+      if (t.hasAttribute("data-group")) {
+        var g = groups.findIndex(function (x) { return x.id === t.getAttribute("data-group"); });
+        if (g >= 0) { folded[g] = 0; layout(); schedule(); }
+        return;
+      }
+      if (t.hasAttribute("data-index")) opt.onSelect(+t.getAttribute("data-index"), "graph");
+    });
+    svg.addEventListener("pointercancel", up);
+    svg.addEventListener("wheel", function (ev) {
+      ev.preventDefault();
+      if (ev.ctrlKey || ev.metaKey) {
+        var r = svg.getBoundingClientRect();
+        zoomAt(Math.exp(-ev.deltaY * 0.002), ev.clientX - r.left, ev.clientY - r.top);
+      } else { tx -= ev.deltaX; ty -= ev.deltaY; schedule(); }
+    }, {passive: false});
+    window.addEventListener("resize", schedule);
+
+    if (opt.folded) folded.fill(1);
+    layout();
+  }
+
+  function graphSection(host, net, view, opt) {
+    var wrap = h("div", {"class": "graph-wrap"});
+    var panel;
+    var bar = h("div", {"class": "toolbar"}, [
+      h("button", {type: "button", text: "Fit", title: "Fit the whole graph", onclick: function () { panel.fit(); }}),
+      h("button", {type: "button", text: "+", title: "Zoom in (ctrl + wheel)", onclick: function () { panel.zoom(1.25); }}),
+      h("button", {type: "button", text: "\u2212", title: "Zoom out", onclick: function () { panel.zoom(0.8); }}),
+      h("button", {type: "button", text: "Unfold all", "data-action": "unfold", onclick: function () { panel.foldAll(false); }}),
+      h("button", {type: "button", text: "Fold all", "data-action": "fold", onclick: function () { panel.foldAll(true); }}),
+      opt.modes ? h("select", {"aria-label": "colour by", onchange: function (ev) { opt.onMode(ev.target.value, legend); }},
+        opt.modes.map(function (m) { return h("option", {value: m[0], text: "colour: " + m[1]}); })) : null
+    ]);
+    var legend = h("span", {"class": "legend"});
+    bar.appendChild(legend);
+    host.appendChild(bar);
+    host.appendChild(wrap);
+    panel = new GraphPanel(wrap, net, view, opt);
+    if (opt.onMode) opt.onMode(opt.modes[0][0], legend);
+    return panel;
+  }
+
+  function shareFill(layers, key) {
+    var max = 0, i;
+    for (i = 0; i < layers.length; i++) max = Math.max(max, layers[i][key] || 0);
+    return function (i) { return max ? ramp(Math.sqrt((layers[i][key] || 0) / max)) : ramp(0); };
+  }
+
+  function rampLegend(legend, what) {
+    legend.textContent = "";
+    add(legend, [what + ": low", h("span", {"class": "ramp", style: "background:" + rampCss()}), "high", " \u00b7 ",
+      h("span", {"class": "sw", style: "border:2px solid #c62828"}), "over a per-layer budget"]);
+  }
+
+  // ---- details ------------------------------------------------------------------------------
+
+  function detailsOf(net, view, i, pick, extra) {
+    var L = net.layers, layer = L[i], t = net.totals;
+    var box = h("div", {"class": "details"});
+    box.appendChild(h("h3", {text: layer.name}));
+    box.appendChild(h("div", {"class": "muted", text: "#" + i + " \u00b7 " + layer.type + " \u00b7 output " + shape(layer.output)}));
+    var dl = h("dl");
+    function row(k, v) { dl.appendChild(h("dt", {text: k})); dl.appendChild(h("dd", null, v)); }
+    row("inputs", layer.inputs.map(function (name, j) {
+      return [j ? ", " : "", name === "input" ? h("span", {text: "input"}) :
+        h("a", {text: name, onclick: function () { pick(indexOf(net, name)); }})];
+    }).reduce(function (a, b) { return a.concat(b); }, []));
+    var users = consumers(net, view, i);
+    if (users.length) {
+      row("read by", users.map(function (u, j) {
+        return [j ? ", " : "", h("a", {text: L[u].name, onclick: function () { pick(u); }})];
+      }).reduce(function (a, b) { return a.concat(b); }, []));
+    }
+    var src = layer.source;
+    row("written at", "line " + src.line + ":" + src.column + " (" + src.path + ")" + src.calls.map(function (c) {
+      return ", called at " + c.line + ":" + c.column + " (" + c.path + ")";
+    }).join(""));
+    var attrs = Object.keys(layer.attrs);
+    if (attrs.length) row("attributes", attrs.map(function (a) { return a + ": " + JSON.stringify(layer.attrs[a]); }).join(", "));
+    if (layer.fused.length) row("fused", layer.fused.join(", "));
+    if (layer.note) row("note", layer.note);
+    if (view.live) row("live memory", bytes(view.live[i]) + (net.totals.peak_layer === layer.name ? " (the peak)" : ""));
+    row("share", pct(layer.maccs, t.maccs) + " of MACCs, " + pct(layer.params, t.params) + " of params");
+    if (extra) extra(row);
+    box.appendChild(dl);
+    if (view.over[i]) {
+      box.appendChild(h("div", {"class": "overnote", text: "over the per-layer budget: " + view.over[i].map(function (k) { return LABEL[k] || k; }).join(", ")}));
+    }
+    var keys = ["params", "maccs", "flops", "memory_accesses", "compulsory_bytes"];
+    var parts = layer.parts.length > 1 ? layer.parts : [];
+    var tb = h("table", null, h("tr", null, [h("th", {text: ""})].concat(parts.map(function (p) {
+      return h("th", {text: p.label});
+    })).concat([h("th", {text: "layer"})])));
+    keys.forEach(function (k) {
+      tb.appendChild(h("tr", null, [h("td", {text: k === "compulsory_bytes" ? "bytes" : k === "memory_accesses" ? "mem. accesses" : LABEL[k]})]
+        .concat(parts.map(function (p) { return h("td", {text: human(k, p[k]), title: exact(p[k])}); }))
+        .concat([h("td", {text: exact(layer[k]), title: human(k, layer[k])})])));
+    });
+    box.appendChild(tb);
+    return box;
+  }
+
+  function indexOf(net, name) {
+    if (!net._index) {
+      net._index = new Map();
+      net.layers.forEach(function (l, i) { net._index.set(l.name, i); });
+    }
+    var i = net._index.get(name);
+    return i === undefined ? -1 : i;
+  }
+
+  function consumers(net, view, i) {
+    if (!view._users) {
+      var users = net.layers.map(function () { return []; }), e = view.edges;
+      for (var j = 0; j < e.length; j += 2) if (e[j] >= 0) users[e[j]].push(e[j + 1]);
+      view._users = users;
+    }
+    return view._users[i];
+  }
+
+  // ---- charts -------------------------------------------------------------------------------
+
+  /* A per-layer series over the execution order, as bars or an area; more layers than pixels
+     are drawn as the largest of each pixel's layers. */
+  function SeriesChart(host, title, values, fmt, opt) {
+    var self = this, box = h("div", {"class": "chart"});
+    var tip = h("div", {"class": "tip"});
+    box.appendChild(h("h3", {text: title}));
+    host.appendChild(box);
+    var svg = null, mark = -1, geo = null;
+    var n = values.length;
+
+    self.draw = function () {
+      if (svg) svg.remove();
+      var W = Math.max(240, box.clientWidth || 600), H = opt.height || 120, ml = 54, mr = 10, mt = 8, mb = 18;
+      var pw = W - ml - mr, ph = H - mt - mb;
+      var per = Math.max(1, Math.ceil(n / pw)), nb = Math.ceil(n / per), bw = pw / Math.max(nb, 1);
+      var max = 0, i, b;
+      for (i = 0; i < n; i++) if (values[i] > max) max = values[i];
+      if (opt.limit && opt.limit > max) max = opt.limit;
+      var top = max || 1, vb = new Float64Array(nb), arg = new Int32Array(nb);
+      for (b = 0; b < nb; b++) {
+        var best = -1, at = b * per;
+        for (i = b * per; i < Math.min(n, (b + 1) * per); i++) if (values[i] > best) { best = values[i]; at = i; }
+        vb[b] = Math.max(best, 0); arg[b] = at;
+      }
+      svg = sv("svg", {viewBox: "0 0 " + W + " " + H, height: H});
+      svg.appendChild(sv("line", {"class": "axis", x1: ml, y1: mt + ph, x2: ml + pw, y2: mt + ph}));
+      [0, 0.5, 1].forEach(function (f) {
+        svg.appendChild(sv("text", {x: ml - 4, y: mt + ph * (1 - f) + 3, "text-anchor": "end", text: fmt(top * f)}));
+      });
+      svg.appendChild(sv("text", {x: ml, y: H - 3, text: "layer 0"}));
+      svg.appendChild(sv("text", {x: ml + pw, y: H - 3, "text-anchor": "end", text: "layer " + (n - 1)}));
+      var d = [];
+      if (opt.area) {
+        d.push("M" + ml + "," + (mt + ph));
+        for (b = 0; b < nb; b++) {
+          var y = mt + ph * (1 - vb[b] / top);
+          d.push("L" + (ml + b * bw) + "," + y + " L" + (ml + (b + 1) * bw) + "," + y);
+        }
+        d.push("L" + (ml + pw) + "," + (mt + ph) + " Z");
+        svg.appendChild(sv("path", {"class": "area", d: d.join(" ")}));
+      } else {
+        var gap = bw > 3 ? 1 : 0;
+        for (b = 0; b < nb; b++) {
+          if (vb[b] <= 0) continue;
+          var hgt = Math.max(1, ph * vb[b] / top);
+          d.push("M" + (ml + b * bw) + "," + (mt + ph) + "v" + (-hgt) + "h" + Math.max(0.6, bw - gap) + "v" + hgt + "z");
+        }
+        svg.appendChild(sv("path", {"class": "bars", d: d.join("")}));
+      }
+      if (opt.limit) {
+        var ly = mt + ph * (1 - opt.limit / top);
+        svg.appendChild(sv("line", {"class": "limit", x1: ml, x2: ml + pw, y1: ly, y2: ly}));
+        svg.appendChild(sv("text", {x: ml + pw - 2, y: ly - 3, "text-anchor": "end", text: "budget " + fmt(opt.limit)}));
+      }
+      if (opt.peak !== undefined && opt.peak >= 0) {
+        var px = ml + (Math.floor(opt.peak / per) + 0.5) * bw, py = mt + ph * (1 - values[opt.peak] / top);
+        svg.appendChild(sv("circle", {"class": "peak", cx: px, cy: py, r: 4}));
+        svg.appendChild(sv("text", {x: Math.min(px + 7, ml + pw - 4), y: Math.max(py + 4, mt + 10),
+          "text-anchor": px > ml + pw * 0.6 ? "end" : "start", text: opt.peakText}));
+      }
+      var markLine = sv("line", {"class": "mark", y1: mt, y2: mt + ph, x1: -10, x2: -10});
+      svg.appendChild(markLine);
+      var hit = sv("rect", {x: ml, y: mt, width: pw, height: ph, fill: "transparent"});
+      svg.appendChild(hit);
+      geo = {ml: ml, bw: bw, per: per, nb: nb, arg: arg, markLine: markLine, W: W};
+      function at(ev) {
+        var r = svg.getBoundingClientRect(), x = (ev.clientX - r.left) * W / r.width;
+        var b2 = Math.max(0, Math.min(nb - 1, Math.floor((x - ml) / bw)));
+        return arg[b2];
+      }
+      hit.addEventListener("mousemove", function (ev) {
+        var i2 = at(ev);
+        tip.textContent = opt.name(i2) + ": " + fmt(values[i2]);
+        tip.style.display = "block";
+        var r = box.getBoundingClientRect();
+        tip.style.left = Math.min(ev.clientX - r.left + 10, r.width - 180) + "px";
+        tip.style.top = (ev.clientY - r.top - 28) + "px";
+      });
+      hit.addEventListener("mouseleave", function () { tip.style.display = "none"; });
+      hit.addEventListener("click", function (ev) { opt.onPick(at(ev)); });
+      box.appendChild(svg);
+      box.appendChild(tip);
+      self.mark(mark);
+    };
+
+    self.mark = function (i) {
+      mark = i;
+      if (!geo) return;
+      var x = i < 0 ? -10 : geo.ml + (Math.floor(i / geo.per) + 0.5) * geo.bw;
+      geo.markLine.setAttribute("x1", x); geo.markLine.setAttribute("x2", x);
+    };
+  }
+
+  function chartsSection(host, net, view, pick) {
+    var L = net.layers, name = function (i) { return L[i].name; };
+    var grid = h("div", {"class": "charts"});
+    host.appendChild(grid);
+    var charts = [];
+    function series(key) { return L.map(function (l) { return l[key] || 0; }); }
+    charts.push(new SeriesChart(grid, "MACCs per layer", series("maccs"), count, {name: name, onPick: pick}));
+    charts.push(new SeriesChart(grid, "Parameters per layer", series("params"), count, {name: name, onPick: pick}));
+    charts.push(new SeriesChart(grid, "Memory accesses per layer (elements)", series("memory_accesses"), count, {name: name, onPick: pick}));
+    var peak = indexOf(net, net.totals.peak_layer);
+    var limit = (net.budget || []).filter(function (b) { return b.key === "peak_activation_memory" && !b.per_layer; })[0];
+    charts.push(new SeriesChart(grid, "Live activation memory over the execution order", view.live, bytes, {
+      name: name, onPick: pick, area: true, height: 140, peak: peak, limit: limit ? limit.limit : 0,
+      peakText: "peak " + bytes(net.totals.peak_activation_memory) + " at " + net.totals.peak_layer}));
+    function draw() { charts.forEach(function (c) { c.draw(); }); }
+    var pending = null;
+    window.addEventListener("resize", function () { clearTimeout(pending); pending = setTimeout(draw, 150); });
+    draw();
+    return {mark: function (i) { charts.forEach(function (c) { c.mark(i); }); }};
+  }
+
+  // ---- the table ----------------------------------------------------------------------------
+
+  var RH = 24;
+
+  /* The rows of `--layers` (cells made by netspec.report.table), sortable and filterable, with
+     only the rows in view in the DOM. A layer's fused and separable parts stay under it. */
+  function LayerTable(host, net, view, opt) {
+    var self = this, T = view.table, cols = T.columns, L = net.layers;
+    var units = [], total = null, li = -1, i;
+    for (i = 0; i < T.rows.length; i++) {
+      var kind = T.kinds[i];
+      if (kind === "L") units.push({layer: ++li, rows: [i]});
+      else if (kind === "P" && units.length) units[units.length - 1].rows.push(i);
+      else if (kind === "T") total = i;
+    }
+    var numeric = cols.map(function (c) { return c in T.sort; });
+    var tmpl = cols.map(function (c, j) {
+      return numeric[j] ? (c === "#" ? "44px" : "86px") : (c === "layer" ? "minmax(180px, 2.2fr)" : "minmax(90px, 1fr)");
+    }).join(" ");
+    var q = "", overOnly = false, sortCol = -1, desc = false, flat = [], rowUnit = [], sel = -1;
+    var bar = h("div", {"class": "tablebar"});
+    var search = h("input", {type: "search", placeholder: "filter by name or type", "aria-label": "filter layers",
+      oninput: function (ev) { q = ev.target.value.toLowerCase(); rebuild(); }});
+    bar.appendChild(search);
+    var overCount = Object.keys(view.over).length;
+    if (overCount) {
+      bar.appendChild(h("label", null, [h("input", {type: "checkbox", onchange: function (ev) { overOnly = ev.target.checked; rebuild(); }}),
+        " only the " + overCount + " layer" + (overCount === 1 ? "" : "s") + " over a per-layer budget"]));
+    }
+    var info = h("span", {"class": "muted"});
+    bar.appendChild(info);
+    host.appendChild(bar);
+    var scroll = h("div", {"class": "tv-scroll"}), tv = h("div", {"class": "tv", style: "--cols:" + tmpl});
+    var head = h("div", {"class": "row head", role: "row"});
+    cols.forEach(function (c, j) {
+      head.appendChild(h("div", {"class": numeric[j] ? "num" : null, role: "columnheader", text: c, title: "sort by " + c,
+        onclick: function () { if (sortCol === j) desc = !desc; else { sortCol = j; desc = numeric[j] && c !== "#"; } rebuild(); paintHead(); }}));
+    });
+    tv.appendChild(head);
+    if (total !== null) tv.appendChild(rowEl(total, "total"));
+    var body = h("div", {"class": "body", role: "rowgroup"}), spacer = h("div");
+    body.appendChild(spacer);
+    tv.appendChild(body);
+    scroll.appendChild(tv);
+    host.appendChild(scroll);
+    body.addEventListener("scroll", paint);
+
+    function paintHead() {
+      Array.prototype.forEach.call(head.children, function (e, j) {
+        e.textContent = cols[j] + (j === sortCol ? (desc ? " \u25bc" : " \u25b2") : "");
+      });
+    }
+
+    function rowEl(r, cls) {
+      var e = h("div", {"class": "row " + cls, role: "row"});
+      T.rows[r].forEach(function (c, j) {
+        var attrs = {"class": numeric[j] ? "num" : null, text: c, title: c};
+        if (cls === "total" && T.sort[cols[j]] && T.sort[cols[j]] !== "index" && cols[j] !== "%MACCs") {
+          var key = T.sort[cols[j]];
+          attrs.title = exact(view.exact[key]);
+          attrs["data-key"] = key;
+          attrs["data-exact"] = view.exact[key];
+        }
+        e.appendChild(h("div", attrs));
+      });
+      return e;
+    }
+
+    function keyOf(u) {
+      var key = T.sort[cols[sortCol]];
+      if (key === "index") return u.layer;
+      if (key) return (L[u.layer].parts[0] || L[u.layer])[key] || 0;
+      return String(T.rows[u.rows[0]][sortCol]);
+    }
+
+    function rebuild() {
+      var list = units.filter(function (u) {
+        if (overOnly && !view.over[u.layer]) return false;
+        if (!q) return true;
+        var l = L[u.layer];
+        return l.name.toLowerCase().indexOf(q) >= 0 || l.type.toLowerCase().indexOf(q) >= 0;
+      });
+      if (sortCol >= 0) {
+        var keyed = list.map(function (u) { return [keyOf(u), u]; });
+        keyed.sort(function (a, b) {
+          var c = a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1].layer - b[1].layer;
+          return desc ? -c : c;
+        });
+        list = keyed.map(function (x) { return x[1]; });
+      }
+      flat = []; rowUnit = [];
+      list.forEach(function (u) { u.rows.forEach(function (r) { flat.push(r); rowUnit.push(u.layer); }); });
+      spacer.style.height = flat.length * RH + "px";
+      info.textContent = list.length === units.length ? units.length + " layers" : list.length + " of " + units.length + " layers";
+      body.textContent = ""; body.appendChild(spacer);
+      paint();
+    }
+
+    var shown = new Map();
+    function paint() {
+      var first = Math.max(0, Math.floor(body.scrollTop / RH) - 8);
+      var last = Math.min(flat.length, first + Math.ceil((body.clientHeight || 460) / RH) + 16);
+      var keepKeys = new Set();
+      for (var p = first; p < last; p++) {
+        var r = flat[p], key = p + ":" + r;
+        keepKeys.add(key);
+        if (shown.has(key)) continue;
+        var layer = rowUnit[p], kind = T.kinds[r] === "L" ? "layer" : "part";
+        var cls = kind + (view.over[layer] && kind === "layer" ? " over" : "") + (layer === sel ? " sel" : "") +
+          (opt.cls ? opt.cls(layer) : "");
+        var e = rowEl(r, cls);
+        e.style.top = p * RH + "px";
+        if (kind === "layer") { e.setAttribute("data-layer-row", layer); e.addEventListener("click", opt.onSelect.bind(null, layer, "table")); }
+        body.appendChild(e);
+        shown.set(key, e);
+      }
+      shown.forEach(function (e, key) { if (!keepKeys.has(key)) { e.remove(); shown.delete(key); } });
+    }
+
+    self.select = function (layer, scrollTo) {
+      sel = layer;
+      shown.forEach(function (e) { e.remove(); });
+      shown.clear();
+      if (scrollTo) {
+        var p = rowUnit.indexOf(layer);
+        if (p >= 0) body.scrollTop = Math.max(0, p * RH - (body.clientHeight || 460) / 3);
+      }
+      paint();
+    };
+    rebuild();
+  }
+
+  // ---- pages --------------------------------------------------------------------------------
+
+  function summarySection(main, file, net, view) {
+    var t = net.totals, sec = h("section", {"class": "summary"});
+    sec.appendChild(h("h2", {text: "Totals"}));
+    var cards = h("div", {"class": "cards"});
+    function card(k, v, x, title) {
+      cards.appendChild(h("div", {"class": "card"}, [h("div", {"class": "k", text: k}),
+        h("div", {"class": "v", text: v, title: title}), x ? h("div", {"class": "x", text: x}) : null]));
+    }
+    ["params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes"].forEach(function (key) {
+      card(LABEL[key], view.human[key], null, exact(view.exact[key]));
+    });
+    card("peak activation memory", view.human.peak_activation_memory, "at " + t.peak_layer, exact(view.exact.peak_activation_memory));
+    card("arithmetic intensity", t.arithmetic_intensity.toFixed(1), "FLOPs per compulsory byte");
+    card("layers", String(t.layers), "input " + shape(net.input) + " \u2192 output " + shape(net.output));
+    card("batch \u00b7 dtype", net.batch + " \u00b7 " + net.dtype);
+    sec.appendChild(cards);
+    if (net.budget.length) {
+      var bl = h("div", {"class": "budgets"});
+      net.budget.forEach(function (b, j) {
+        var used = b.limit ? Math.min(100, 100 * b.actual / b.limit) : 100;
+        bl.appendChild(h("div", {"class": "budget" + (b.ok ? "" : " over"), title: "set at " + b.origin}, [
+          h("div", {text: "budget " + view.budget_text[j]}),
+          h("div", {"class": "bar"}, h("i", {style: "width:" + used.toFixed(1) + "%"}))]));
+      });
+      sec.appendChild(bl);
+    }
+    main.appendChild(sec);
+  }
+
+  function diagnosticsSection(main, file) {
+    if (!file.diagnostics.length) return;
+    var sec = h("section", null, h("h2", {text: "Problems"}));
+    var ul = h("ul", {"class": "diags"});
+    file.diagnostics.forEach(function (d) {
+      ul.appendChild(h("li", null, [d.line ? d.line + ":" + d.column + " " : "", h("span", {"class": d.severity, text: d.severity}),
+        "[" + d.code + "] " + d.message]));
+    });
+    sec.appendChild(ul);
+    main.appendChild(sec);
+  }
+
+  function checkPage(main, file) {
+    diagnosticsSection(main, file);
+    var net = file.network, view = file.view;
+    if (!net || !view) {
+      main.appendChild(h("section", null, h("p", {text: "No graph: the spec has errors (listed above)."})));
+      return;
+    }
+    view.exact = view.exact || {};
+    summarySection(main, file, net, view);
+    var split = h("div", {"class": "split"});
+    var gsec = h("section", {"class": "graph"}, h("h2", {text: "Graph"}));
+    var dsec = h("section", {"class": "side"}, h("h2", {text: "Layer"}));
+    var detail = h("div", {"class": "details"}, h("p", {"class": "muted", text: "Click a layer in the graph, a chart or the table."}));
+    dsec.appendChild(detail);
+    split.appendChild(gsec); split.appendChild(dsec);
+    main.appendChild(split);
+    var csec = h("section", {"class": "charts-sec"}, h("h2", {text: "Per layer"}));
+    main.appendChild(csec);
+    var tsec = h("section", {"class": "table-sec"}, h("h2", {text: "Layers"}));
+    main.appendChild(tsec);
+    var L = net.layers, graph, charts, table;
+    var sum = {};
+    function pick(i, from) {
+      if (i < 0) return;
+      graph.select(i, from !== "graph");
+      table.select(i, from !== "table");
+      charts.mark(i);
+      detail.textContent = "";
+      detail.appendChild(detailsOf(net, view, i, function (j) { pick(j, "details"); }));
+    }
+    var fills = {maccs: shareFill(L, "maccs"), params: shareFill(L, "params")};
+    function groupShare(key) {
+      if (!sum[key]) sum[key] = prefixSums(L, key);
+      var s = sum[key], max = 0;
+      L.forEach(function (l) { max = Math.max(max, l[key] || 0); });
+      return function (g) {
+        var grp = view.groups[g], v = s[grp.last + 1] - s[grp.first];
+        return max ? ramp(Math.sqrt(Math.min(1, v / max))) : ramp(0);
+      };
+    }
+    var overPrefix = new Float64Array(L.length + 1);
+    for (var i = 0; i < L.length; i++) overPrefix[i + 1] = overPrefix[i] + (view.over[i] ? 1 : 0);
+    graph = graphSection(gsec, net, view, {
+      fill: fills.maccs, groupFill: groupShare("maccs"), folded: L.length > 300,
+      sum: function (key, a, b) { if (!sum[key]) sum[key] = prefixSums(L, key); return sum[key][b + 1] - sum[key][a]; },
+      groupOver: function (g) { var grp = view.groups[g]; return overPrefix[grp.last + 1] - overPrefix[grp.first] > 0; },
+      onSelect: pick,
+      modes: [["maccs", "share of MACCs"], ["params", "share of params"]],
+      onMode: function (m, legend) {
+        if (graph) graph.setFill(fills[m], groupShare(m));
+        rampLegend(legend, m === "maccs" ? "MACCs" : "params");
+      }
+    });
+    charts = chartsSection(csec, net, view, function (i) { pick(i, "chart"); });
+    table = new LayerTable(tsec, net, view, {onSelect: pick});
+    graph.fitWidth();
+    return {graph: graph, pick: pick};
+  }
+
+  function header(title, sub, ok) {
+    var top = h("header", {"class": "top"}, [h("h1", {text: title}),
+      ok === null ? null : h("span", {"class": "badge " + (ok ? "ok" : "fail"), text: ok ? "ok" : "problems"}),
+      h("span", {"class": "path", text: sub})]);
+    document.body.appendChild(top);
+    return top;
+  }
+
+  function startCheck() {
+    var files = DATA.files, current = 0, main, top;
+    function show(j) {
+      current = j;
+      if (main) main.remove();
+      if (top) top.remove();
+      var f = files[j];
+      top = header("netspec \u00b7 " + (f.network ? f.network.name : "invalid spec"), f.path, f.ok);
+      if (files.length > 1) {
+        var select = h("select", {"aria-label": "spec file", onchange: function (ev) { show(+ev.target.value); }},
+          files.map(function (x, i) { return h("option", {value: i, text: (x.ok ? "" : "\u2716 ") + x.path, selected: i === j ? "selected" : null}); }));
+        top.appendChild(select);
+      }
+      main = h("main");
+      document.body.appendChild(main);
+      window.netspecReport = checkPage(main, f) || {};
+    }
+    show(0);
+  }
+
+  var started = performance.now();
+  if (DATA.kind === "check") startCheck();
+  else if (DATA.kind === "diff" && window.netspecDiff) window.netspecDiff(DATA);
+  document.documentElement.setAttribute("data-render-ms", String(Math.round(performance.now() - started)));
+  document.documentElement.setAttribute("data-ready", "1");
+})();

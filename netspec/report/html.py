@@ -1,0 +1,97 @@
+"""HTML: one self-contained, offline page per run (`check -f html`) or per diff (`diff -f html`).
+
+The page is the JSON contract of each spec (report/facts.py) plus what a picture needs (block
+groups and their layout ranks, the live-memory curve, the --layers table rows, the layers over a
+per-layer budget), embedded as inert JSON, and one script and style sheet inlined from
+`assets/`. The script draws the graph, charts and table; nothing is fetched (the page's
+Content-Security-Policy forbids every request), so it opens from a CI artifact or an attachment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..budget import breaking_layers, fmt
+from ..cost import live_memory
+from . import graphview
+from .facts import file_dict
+from .table import COLUMNS, rows
+
+ASSETS = Path(__file__).with_name("assets")
+# Every request is refused: no script, style, font, image or connection from anywhere but the page.
+CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+# The table's columns that sort by a number of the layer's own row (its op part).
+SORT_KEYS = {"#": "index", "params": "params", "MACCs": "maccs", "FLOPs": "flops", "mem.acc": "memory_accesses",
+             "%MACCs": "maccs"}
+TOTAL_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes",
+              "peak_activation_memory")
+
+
+def escape(text: str) -> str:
+    """Text for HTML content or a quoted attribute: `& < > " '` as character references, and every
+    non-ASCII character (a lone surrogate included) as a numeric one, so the page is plain ASCII."""
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
+        .replace("'", "&#x27;")
+    return out.encode("ascii", "xmlcharrefreplace").decode("ascii") if not out.isascii() else out
+
+
+def script_json(data) -> str:
+    """JSON that can sit inside <script>: ASCII only, and no `<`, `>` or `&` that could end the
+    element or open a comment whatever the strings hold."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def network_view(result) -> dict | None:
+    """What the page draws besides the facts: groups and layout, live memory, table rows."""
+    graph, totals = result.graph, result.totals
+    if graph is None or totals is None:
+        return None
+    index = {}
+    edges = []
+    for i, layer in enumerate(graph.layers):
+        index[layer.name] = i
+        for r in layer.inputs:
+            edges += (r, i)
+    kinds, cells = [], []
+    for kind, row in rows(graph, totals):
+        kinds.append(kind[0].upper())
+        cells.append(row)
+    human = {k: fmt(k, getattr(totals, k)) for k in TOTAL_KEYS}
+    return {**graphview.build(graph).as_dict(), "edges": edges, "live": live_memory(graph),
+            "over": {str(i): keys for i, keys in breaking_layers(graph, result.budget).items()},
+            "table": {"columns": list(COLUMNS), "kinds": "".join(kinds), "rows": cells,
+                      "sort": {c: SORT_KEYS[c] for c in COLUMNS if c in SORT_KEYS}},
+            "human": human, "exact": {k: str(getattr(totals, k)) for k in TOTAL_KEYS}, "budget_text": [b.headroom_text() for b in result.budget]}
+
+
+def file_payload(result) -> dict:
+    doc = file_dict(result)
+    doc["view"] = network_view(result)
+    return doc
+
+
+def page(title: str, data: dict) -> str:
+    css = (ASSETS / "report.css").read_text(encoding="utf-8")
+    js = (ASSETS / "report.js").read_text(encoding="utf-8")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"netspec\">\n"
+        f"<title>{escape(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+        "<noscript>This netspec report draws its graph, charts and table with JavaScript; "
+        "the same facts are in <code>netspec check -f json</code>.</noscript>\n"
+        f"<script type=\"application/json\" id=\"netspec-data\">{script_json(data)}</script>\n"
+        f"<script>\n{js}</script>\n</body>\n</html>\n")
+
+
+def render(report) -> str:
+    files = [file_payload(r) for r in report.results]
+    first = report.results[0] if report.results else None
+    if first is not None and len(report.results) == 1:
+        name = f"{first.graph.name} ({first.path})" if first.graph is not None else first.path
+    else:
+        name = f"{len(report.results)} specs"
+    return page(f"netspec: {name}", {"kind": "check", "strict": report.strict, "files": files})
