@@ -13,6 +13,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help, as click prints it: flags show no metavar and long option names are never cut at
+    # 80 columns (rich's option table truncates them). tests/test_help.py holds this to account.
+    rich_markup_mode=None,
     help="Validate declarative neural-network specs and count their params, MACCs, FLOPs and memory.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -34,40 +37,50 @@ def _root(
     """netspec: check a YAML network spec before it is merged."""
 
 
-Quantity = Annotated[Optional[str], typer.Option(metavar="Q")]
+def _limit(what: str, example: str, metavar: str = "N"):
+    return Annotated[Optional[str], typer.Option(metavar=metavar, help=f"Budget for {what} ({example}).")]
 
 
-@app.command()
+@app.command(short_help="Check specs: schema, shapes, costs, budgets.")
 def check(
-    files: Annotated[list[str], typer.Argument(help="Spec files, or directories of *.yaml/*.yml specs.",
-                                               show_default=False)],
-    output_format: Annotated[str, typer.Option("--output-format", "-f",
-                                               help="text, json, markdown, csv, github, sarif or html (one self-contained page; use -o).")] = "text",
+    files: Annotated[list[str], typer.Argument(
+        metavar="FILE", show_default=False,
+        help="Spec files, directories of *.yaml/*.yml specs, or - for standard input.")],
+    output_format: Annotated[str, typer.Option(
+        "--output-format", "-f", metavar="FORMAT",
+        help="text, json, markdown, csv, github, sarif or html (one self-contained page; use -o).")] = "text",
     layers: Annotated[bool, typer.Option("--layers", "-l", help="Show the per-layer table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
                                             help="Override a spec param (repeatable).")] = [],
     budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE",
                                                        help="A team budget policy (YAML).")] = None,
-    max_params: Quantity = None,
-    max_maccs: Quantity = None,
-    max_flops: Quantity = None,
-    max_memory_accesses: Quantity = None,
-    max_compulsory_bytes: Quantity = None,
-    max_weight_bytes: Quantity = None,
+    max_params: _limit("parameters", "3.5M") = None,
+    max_maccs: _limit("multiply-accumulates", "300M") = None,
+    max_flops: _limit("FLOPs", "1.2G") = None,
+    max_memory_accesses: _limit("memory accesses, in elements", "400M") = None,
+    max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
+    max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
     max_peak_memory: Annotated[Optional[str], typer.Option(
-        "--max-peak-memory", "--max-peak-activation-memory", metavar="Q")] = None,
+        "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
+        help="Budget for peak activation memory (8MiB).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
-    ignore: Annotated[list[str], typer.Option("--ignore", metavar="CODE", help="Disable a warning code.")] = [],
+    ignore: Annotated[list[str], typer.Option("--ignore", metavar="CODES",
+                                              help="Disable warning codes: NS401,NS404 (repeatable).")] = [],
     output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE",
                                                        help="Write the report here instead of stdout.")] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when problems are found.")] = False,
-    max_file_size: Annotated[Optional[str], typer.Option(metavar="BYTES", help="Default 10MiB.")] = None,
-    max_layers: Annotated[Optional[int], typer.Option(help="Expanded layers allowed (default 100,000).")] = None,
-    max_yaml_nodes: Annotated[Optional[int], typer.Option(help="YAML nodes after aliases (default 1,000,000).")] = None,
-    max_depth: Annotated[Optional[int], typer.Option(help="YAML nesting depth (default 64).")] = None,
-    max_repeat: Annotated[Optional[int], typer.Option(help="Largest `repeat:` (default 10,000).")] = None,
-    max_call_depth: Annotated[Optional[int], typer.Option(help="Nested block calls (default 32).")] = None,
+    max_file_size: Annotated[Optional[str], typer.Option(metavar="BYTES",
+                                                         help="Largest spec file read (default 10MiB).")] = None,
+    max_layers: Annotated[Optional[int], typer.Option(metavar="N",
+                                                      help="Expanded layers allowed (default 100,000).")] = None,
+    max_yaml_nodes: Annotated[Optional[int], typer.Option(
+        metavar="N", help="YAML nodes after aliases (default 1,000,000).")] = None,
+    max_depth: Annotated[Optional[int], typer.Option(metavar="N", help="YAML nesting depth (default 64).")] = None,
+    max_repeat: Annotated[Optional[int], typer.Option(metavar="N",
+                                                      help="Largest `repeat:` (default 10,000).")] = None,
+    max_call_depth: Annotated[Optional[int], typer.Option(metavar="N",
+                                                          help="Nested block calls (default 32).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
     """Check specs: schema, shapes, costs and budgets. Exit 0 clean, 1 problems, 2 usage or I/O error."""
@@ -80,21 +93,25 @@ def check(
         max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, debug=debug))
 
 
-@app.command()
+@app.command(short_help="Compare two versions of a spec (for PRs).")
 def diff(
     base: Annotated[str, typer.Argument(help="The base spec: a path, or REV:path (read with git show).")],
     head: Annotated[str, typer.Argument(help="The proposed spec: a path, or REV:path.")],
-    output_format: Annotated[str, typer.Option("--output-format", "-f", help="text, json or markdown.")] = "text",
+    output_format: Annotated[str, typer.Option("--output-format", "-f", metavar="FORMAT",
+                                               help="text, json or markdown.")] = "text",
     fail_on_increase: Annotated[list[str], typer.Option(
         "--fail-on-increase", metavar="METRIC=AMOUNT",
         help="Exit 1 when METRIC grows by more than AMOUNT (5% or 100K); repeatable.")] = [],
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
                                             help="Override a param on both sides.")] = [],
-    budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE")] = None,
-    output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE")] = None,
+    budget_file: Annotated[Optional[str], typer.Option(
+        "--budget-file", metavar="FILE", help="A team budget policy (YAML), applied to both sides.")] = None,
+    output_file: Annotated[Optional[str], typer.Option(
+        "--output-file", "-o", metavar="FILE", help="Write the report here instead of stdout.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
-    """Compare two versions of a spec (for pull requests). Exit 1 only when a --fail-on-increase rule breaks."""
+    """Compare two versions of a spec (for pull requests). Exit 0 compared; 1 a --fail-on-increase
+    rule broke, or a side has errors (printed, with the side named); 2 a usage or I/O error."""
     from .diff import SideError, compare, parse_rule, read_side
     from .pipeline import check_text
     from .report.diff_report import RENDERERS
@@ -113,23 +130,24 @@ def diff(
         raise usage_error(str(exc)) from None
     if sides[1].text is None:
         raise usage_error(f"{head} does not exist")
-    invalid = False
-    for side in sides:
+    invalid = []
+    for which, side in zip(("base", "head"), sides):
         if side.text is not None:
             side.result = check_text(side.text, side.label, options)
             if side.result.totals is None:
-                invalid = True
+                invalid.append(f"the {which} {side.label}")
                 for d in side.result.diagnostics:
                     print(diagnostic_line(d), file=sys.stderr)
     if invalid:
-        print("netspec: diff needs both sides to check without errors", file=sys.stderr)
+        print(f"netspec: diff: {' and '.join(invalid)} {'has' if len(invalid) == 1 else 'have'} errors (above), "
+              "so there is nothing to compare; exit 1", file=sys.stderr)
         raise typer.Exit(EXIT_PROBLEMS)
     result = compare(sides[0], sides[1], rules)
     write_output(RENDERERS[output_format](result), output_file)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
 
-@app.command()
+@app.command(short_help="Print the spec format's JSON Schema.")
 def schema() -> None:
     """Print the JSON Schema of the spec format (for editors and other validators)."""
     from .resources import schema_text
@@ -137,26 +155,29 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-@app.command()
+@app.command(short_help="Explain diagnostic codes, or list them all.")
 def explain(
-    code: Annotated[Optional[str], typer.Argument(help="A code such as NS101; omit to list them all.")] = None,
+    codes: Annotated[Optional[list[str]], typer.Argument(
+        metavar="CODE", show_default=False,
+        help="Codes (NS203) or their names (shape-mismatch); omit to list every code.")] = None,
 ) -> None:
-    """Explain a diagnostic code, or list every code."""
-    from .diagnostics import CODES, lookup
+    """Explain diagnostic codes: why each fires, a minimal bad example, the fix. Without a code,
+    list every code."""
+    from .explain import explain as explain_code, find, listing
 
-    if code is None:
-        for c in CODES.values():
-            print(f"{c.code}  {c.name:<28} {c.severity:<8} {c.summary}")
+    if not codes:
+        sys.stdout.write(listing())
         return
-    entry = lookup(code)
-    if entry is None:
-        raise usage_error(f"no such code {code!r}; `netspec explain` lists them")
-    print(f"{entry.code} {entry.name} ({entry.severity})\n\n{entry.summary}")
-    if entry.doc:
-        print(f"\n{entry.doc}")
+    found = []
+    for word in codes:
+        entry = find(word)
+        if entry is None:
+            raise usage_error(f"no such code {word!r}; `netspec explain` lists them")
+        found.append(explain_code(entry))
+    sys.stdout.write("\n".join(found))
 
 
-@app.command()
+@app.command(short_help="Export a spec as PyTorch source.")
 def export(
     spec: Annotated[str, typer.Argument(help="The spec file to export.", show_default=False)],
     to: Annotated[str, typer.Option("--to", "-t", help="Target framework: torch.")] = "torch",
