@@ -106,12 +106,14 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
         "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,
         "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory},
         ignore, max_file_size, max_layers, max_yaml_nodes, max_depth, max_repeat, max_call_depth)
-    from .pipeline import check_path
+    from .pipeline import STDIN, check_path, check_stdin
 
     paths = expand_paths(files)
     if not paths:
         raise usage_error("no spec files found in " + ", ".join(files))
-    results = [check_path(p, options) for p in paths]
+    if paths.count(STDIN) > 1:
+        raise usage_error("standard input (-) can be read only once")
+    results = [check_stdin(options) if p == STDIN else check_path(p, options) for p in paths]
     report = Report(results=results, layers=layers, quiet=quiet, strict=strict, color=use_color(output_file))
     write_output(render(output_format, report), output_file)
     return exit_code(results, strict, exit_zero)
