@@ -7,59 +7,11 @@ of its rows and the totals the sum of the layers, so every table adds up by cons
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 from .graph import INPUT, Graph
-from .ops import REGISTRY, Cost, numel
+from .ops import REGISTRY, numel
+from .rows import METRICS, SUMMED, CostRow, Totals, row, scale
 
-METRICS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes")
-
-
-@dataclass(slots=True)
-class CostRow:
-    """Batch-scaled costs of one row; memory_accesses = input_reads + weight_reads + output_writes."""
-
-    label: str = ""
-    params: int = 0
-    maccs: int = 0
-    flops: int = 0
-    input_reads: int = 0
-    weight_reads: int = 0
-    output_writes: int = 0
-    memory_accesses: int = 0
-    compulsory_bytes: int = 0
-    weight_bytes: int = 0
-
-    def as_dict(self) -> dict:
-        return {f: getattr(self, f) for f in _SUMMED}
-
-
-_SUMMED = tuple(f.name for f in fields(CostRow) if f.name != "label")
-
-
-@dataclass(slots=True)
-class Totals(CostRow):
-    peak_activation_memory: int = 0
-    peak_layer: str | None = None
-
-    @property
-    def arithmetic_intensity(self) -> float:
-        return self.flops / self.compulsory_bytes if self.compulsory_bytes else 0.0
-
-
-def _row(cls, label: str, params: int, maccs: int, flops: int, reads: int, writes: int, act_io: int,
-         batch: int, nbytes: int):
-    """Per-sample sums -> a batch-scaled row (activations and compute scale, weights do not). The
-    one place the rule is written, for a part, a layer and the totals. Fields in CostRow's order,
-    passed positionally: ten keywords were half the cost of a row."""
-    reads, writes = reads * batch, writes * batch
-    return cls(label, params, maccs * batch, flops * batch, reads, params, writes, reads + params + writes,
-               (act_io * batch + params) * nbytes, params * nbytes)
-
-
-def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
-    """Per-sample op cost -> batch-scaled row."""
-    return _row(CostRow, label, c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io, batch, nbytes)
+__all__ = ["METRICS", "CostRow", "Totals", "annotate_costs", "overflow_diagnostics", "peak_memory", "scale"]
 
 
 def annotate_costs(graph: Graph) -> Totals:
@@ -91,14 +43,14 @@ def annotate_costs(graph: Graph) -> Totals:
                 o += c.output_writes
                 a += c.act_io
         layer.scaling = scaling
-        layer.cost = _row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes)
+        layer.cost = row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes)
         params += p
         maccs += m
         flops += f
         reads += i
         writes += o
         act_io += a
-    totals = _row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes)
+    totals = row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
     return totals
 
@@ -181,7 +133,7 @@ def overflow_diagnostics(graph: Graph, totals: Totals) -> list:
     running network total passes 2**63 - 1 (or the peak-memory layer); exact integers past that
     would break every 64-bit consumer of the JSON, CSV and SARIF reports.
     """
-    if totals.peak_activation_memory <= INT64_MAX and all(getattr(totals, f) <= INT64_MAX for f in _SUMMED):
+    if totals.peak_activation_memory <= INT64_MAX and all(getattr(totals, f) <= INT64_MAX for f in SUMMED):
         return []  # costs are never negative: no layer and no running total exceeds the totals
     from .diagnostics import Diagnostic
 
@@ -189,14 +141,14 @@ def overflow_diagnostics(graph: Graph, totals: Totals) -> list:
         src = layer.source
         return [Diagnostic("NS215", message, src.line, src.column, path=src.path)]
 
-    running = dict.fromkeys(_SUMMED, 0)
+    running = dict.fromkeys(SUMMED, 0)
     for layer in graph.layers:
-        own = [f for f in _SUMMED if getattr(layer.cost, f) > INT64_MAX]
+        own = [f for f in SUMMED if getattr(layer.cost, f) > INT64_MAX]
         if own:
             return at(layer, f"layer {layer.name}: {', '.join(f'{f} {_big(getattr(layer.cost, f))}' for f in own)} "
                       "exceed 2**63 - 1")
         crossed = []
-        for f in _SUMMED:
+        for f in SUMMED:
             running[f] += getattr(layer.cost, f)
             if running[f] > INT64_MAX:
                 crossed.append(f)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .ops import REGISTRY
 from .ops.base import Cost, Shape
+from .rows import scale
 
 INPUT = -1  # reference to the network input
 
@@ -49,15 +51,11 @@ class Layer:
         """Per-sample cost parts: the op's (two for separable), then each fused batchnorm/activation."""
         if not self.op_parts:
             return []
-        from .ops import REGISTRY
-
         return [*self.op_parts, *((f, REGISTRY[f].fused_cost(self.output)) for f in self.fused)]
 
     @property
     def rows(self) -> list:
         """The batch-scaled row of each part; they sum to `cost`."""
-        from .cost import scale
-
         batch, nbytes = self.scaling
         return [scale(label, c, batch, nbytes) for label, c in self.parts]
 
