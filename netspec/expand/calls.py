@@ -1,0 +1,186 @@
+"""Expansion's block calls: arguments, the call's own scope, and replay of repeated calls.
+
+A block call is a function of its block, evaluated arguments, input shape and call chain, unless
+its body reads a layer outside the call by name. The first clean call of each such key is recorded
+(where its layers are in the graph) and later ones are replayed from a `Template`, which gives the
+same layers, names and sources as expanding them again (tests/test_expand_replay.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..graph import Layer, Source
+from ..loader import PosDict
+from .reporting import COMMON_KEYS, Skip
+from .scopes import Scope, dims_vars, over
+
+
+class Calling:
+    """Block calls. Reads `blocks`, `bad`, `limits`, `graph`, `replay_calls`; reads and writes
+    `templates`, `failures`, `reach`, `bindings`, `visited`, `references`, `global_names`."""
+
+    def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
+        """Expand (or replay) one call of the block `entry["type"]`; returns the ref of its output."""
+        name = entry["type"]
+        who = f"{scope.prefix}{inst}: "
+        self.check_call(entry, path, scope, name, who)
+        block = self.blocks[name]
+        args = self.call_args(entry, path, name, block, vars, who)
+        prefix = f"{scope.prefix}{inst}."
+        calls = (*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path))
+        key = call_key(name, args, self.graph.shape_of(refs[0]), scope.blocks)
+        template = self.templates.get(key) if key is not None and self.replay_calls else None
+        if type(template) is tuple:  # recorded, never replayed yet: build the template now
+            template = self.templates[key] = Template.record(self.graph.layers, *template) or False
+        if template:
+            out = self.replay(template, prefix, calls, refs[0])
+            if out is not None:
+                return out
+        body = Scope(prefix=prefix, names={}, history=[refs[0]], input_ref=refs[0],
+                     parent=scope, vars=over(args, self.graph.params),
+                     in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
+                     declared={}, calls=calls, blocks=(*scope.blocks, name))
+        if key is None:
+            self.expand_list(block.get("layers") or [], body)
+            return body.history[-1]
+        return self.record(key, block, body, refs[0], len(prefix), len(calls))
+
+    def check_call(self, entry: PosDict, path: str, scope: Scope, name: str, who: str) -> None:
+        """Skip a call that recurses (NS208), nests too deep (NS214) or calls a broken block."""
+        if name in scope.blocks:
+            chain = " -> ".join((*scope.blocks[scope.blocks.index(name):], name))
+            self.report("NS208", f"{who}block `{name}` calls itself ({chain})", entry, "type", f"{path}.type")
+            raise Skip
+        if len(scope.blocks) >= self.limits.max_call_depth:
+            self.report("NS214", f"{who}blocks are nested more than {self.limits.max_call_depth} calls deep "
+                        "(raise the limit with --max-call-depth)", entry, "type", f"{path}.type")
+            raise Skip
+        if f"blocks.{name}" in self.bad:
+            raise Skip
+
+    def call_args(self, entry: PosDict, path: str, name: str, block, vars: dict, who: str) -> dict:
+        """The call's evaluated arguments, defaults filled in (NS102 missing, NS101 unknown)."""
+        declared = block.get("args") or {}
+        args = {}
+        for arg, default in declared.items():
+            if arg in entry:
+                args[arg] = self.evaluate(entry, arg, entry[arg], vars, who, path)
+            elif default is None:
+                self.report("NS102", f"{who}block `{name}` needs the argument `{arg}`", entry, "type", path)
+                raise Skip
+            else:
+                args[arg] = self.evaluate(declared, arg, default, self.graph.params, f"block {name} ", f"blocks.{name}.args")
+        for key in entry:
+            if key not in COMMON_KEYS and key not in declared:
+                self.report("NS101", f"{who}block `{name}` has no argument `{key}`", entry, key, f"{path}.{key}")
+                raise Skip
+        return args
+
+    def record(self, key, block, body: Scope, input_ref: int, cut: int, ncalls: int) -> int:
+        """Expand the call's body and, if it was clean, keep where its layers are for replay.
+
+        The body is a function of the key alone unless it failed or read a name from outside the
+        call (reach above the body's level), so a clean call can be replayed.
+        """
+        start, failures, visited, references = len(self.graph.layers), self.failures, self.visited, self.references
+        outer_reach, self.reach = self.reach, 1 << 30
+        log = self.bindings
+        if log is None:
+            self.bindings = []
+        mark = len(self.bindings)
+        try:
+            self.expand_list(block.get("layers") or [], body)
+        finally:
+            reach, self.reach = self.reach, min(outer_reach, self.reach)
+            bound = self.bindings[mark:]
+            if log is None:
+                self.bindings = None
+        if self.failures == failures and reach >= len(body.blocks) and key not in self.templates:
+            # Only where the call's layers are: most keys never recur, so the template itself is
+            # built from them at the first replay.
+            self.templates[key] = (start, len(self.graph.layers), input_ref, body.history[-1], bound, cut,
+                                   ncalls, self.visited - visited, self.references - references)
+        return body.history[-1]
+
+    def replay(self, t: "Template", prefix: str, calls: tuple, input_ref: int) -> int | None:
+        """Append a recorded call's layers under a new prefix and input and return its output ref;
+        None (nothing done) when a limit would be passed: the caller then expands for real and
+        reports it where it happens."""
+        layers = self.graph.layers
+        limit = self.limits.max_layers
+        if self.visited + t.visited > limit or self.references + t.references > 10 * limit:
+            return None  # (every layer was a visited instance: this bounds the layer count too)
+        self.visited += t.visited
+        self.references += t.references
+        start = len(layers)
+
+        def ref(rel: int) -> int:
+            return input_ref if rel is None else start + rel
+
+        for name, type_, attrs, inputs, line, column, path, inner, node, fused, note, output in t.layers:
+            layers.append(Layer(prefix + name, type_, attrs.copy(), [input_ref if r is None else start + r for r in inputs],
+                                Source(line, column, path, calls + inner if inner else calls), node, output, fused, note))
+        names = self.global_names
+        log = self.bindings
+        for name, rel in t.bindings:
+            names[prefix + name] = r = ref(rel)
+            if log is not None:
+                log.append((prefix + name, r))
+        return ref(t.output)
+
+
+def _freeze(value):
+    """A hashable, type-exact stand-in for an evaluated block argument (1, 1.0 and True differ)."""
+    if isinstance(value, list):
+        return (list, tuple(_freeze(v) for v in value))
+    hash(value)
+    return (type(value), value)
+
+
+def call_key(name: str, args: dict, shape, blocks: tuple):
+    """What a block call's expansion depends on (params and limits are fixed for a run), or None."""
+    try:
+        return (name, tuple((k, _freeze(v)) for k, v in args.items()), shape, blocks)
+    except TypeError:
+        return None
+
+
+@dataclass(slots=True)
+class Template:
+    """The layers, global names and instance counts of one clean block call, relative to it:
+    names without the call's prefix, refs as offsets from its first layer (None: its input)."""
+
+    layers: list
+    bindings: list
+    output: int | None
+    visited: int
+    references: int
+
+    @classmethod
+    def record(cls, layers: list, start: int, end: int, input_ref: int, output: int, bound: list, cut: int,
+               ncalls: int, visited: int, references: int) -> "Template | None":
+        """The template of the call that made layers[start:end], or None if any ref leads outside
+        the call (then it cannot be replayed)."""
+
+        def rel(ref: int):
+            if ref == input_ref:
+                return None
+            if ref < start:
+                raise _Outside
+            return ref - start
+
+        try:
+            rows = []
+            for layer in layers[start:end]:
+                src = layer.source
+                rows.append((layer.name[cut:], layer.type, layer.attrs, tuple(rel(r) for r in layer.inputs), src.line,
+                             src.column, src.path, src.calls[ncalls:], layer.node, layer.fused, layer.note,
+                             layer.output))
+            return cls(rows, [(n[cut:], rel(r)) for n, r in bound], rel(output), visited, references)
+        except _Outside:
+            return None
+
+
+class _Outside(Exception):
+    """A recorded call's layer or name refers to something before the call (not its input)."""

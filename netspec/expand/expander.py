@@ -1,0 +1,130 @@
+"""The walk of expansion: the spec, its input, its layer lists entry by entry.
+
+`Expander` holds the state of one expansion and walks the spec top-down; the parts it inherits do
+one job each: `Instancing` (`repeat`, `when`, one layer), `Evaluating` (params, expressions,
+attributes), `Naming` (scopes and references), `Calling` (block calls and replay) and `Reporting`
+(diagnostics once, limits).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..diagnostics import Diagnostic
+from ..graph import INPUT, Graph
+from ..loader import DEFAULT_LIMITS, Limits, PosDict
+from .calls import Calling
+from .instances import Instancing
+from .reporting import INT64_MAX, POISON, Reporting, Skip, Stop
+from .scopes import Naming, Scope
+from .values import Evaluating
+
+
+class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
+    """Expands one validated spec into a flat `Graph` (`run`), collecting diagnostics in `diags`."""
+
+    def __init__(self, data: PosDict, overrides: dict | None = None, limits: Limits = DEFAULT_LIMITS,
+                 bad_paths: set[str] | frozenset = frozenset(), replay: bool = True) -> None:
+        self.data = data
+        self.overrides = overrides or {}
+        self.limits = limits
+        self.bad = bad_paths
+        self.diags: list[Diagnostic] = []
+        self.global_names: dict[str, int] = {}
+        self.blocks = data.get("blocks") or {}
+        self.graph: Graph | None = None
+        self.reported: set = set()  # (code, path, span, message without the instance name)
+        self.visited = 0  # layer instances gone through, whatever became of them (see tick)
+        self.references = 0  # and the inputs they read
+        self.hints: dict[str, list] = {}  # unknown reference -> its "did you mean" (computed once)
+        self.plans: dict = {}  # id(entry) -> its Plan (literal attributes, normalised once) or None
+        self.dims: dict[tuple, dict] = {}  # shape -> its in_* variables (read-only, shared)
+        # Block calls: (block, args, input shape, call chain) -> the layers one clean call made, to
+        # replay (see Calling). `failures` counts skipped instances; `reach` is the shallowest
+        # scope level a name lookup resolved to since the innermost recording began; `bindings`
+        # logs the global names bound while any call is being recorded.
+        self.templates: dict = {}
+        self.replay_calls = replay  # False: expand every call for real (the tests compare the two)
+        self.failures = 0
+        self.reach = 1 << 30
+        self.bindings: list | None = None
+
+    def run(self) -> Graph | None:
+        """The whole spec: params, input, then the top-level layers (None when it cannot be built)."""
+        data = self.data
+        params = self.eval_params()
+        if params is None:
+            return None
+        shape_batch = self.network_input(params)
+        if shape_batch is None:
+            return None
+        shape, batch = shape_batch
+        lint = data.get("lint") or {}
+        self.graph = Graph(name=str(data.get("name", "")), input=shape, batch=batch,
+                           dtype=data.get("dtype", "float32"), params=params, budget=data.get("budget"),
+                           lint_ignore=tuple(lint.get("ignore") or ()))
+        top = Scope(prefix="", names={}, history=[INPUT], input_ref=INPUT, parent=None, vars=params,
+                    in_vars=None, list_path="layers", declared={}, calls=(), blocks=())
+        try:
+            self.expand_list(data.get("layers") or [], top)
+        except Stop:
+            return None
+        self.graph.output_ref = top.history[-1]
+        return self.graph
+
+    def network_input(self, params: dict) -> tuple[tuple, int] | None:
+        """The input shape and the batch, evaluated (None after a diagnostic)."""
+        data = self.data
+        try:
+            inp = data["input"]
+            dims = [k for k in ("height", "width", "length", "channels") if k in inp]
+            shape = tuple(self.normalize("int+", self.evaluate(inp, k, inp[k], params, "input ", "input"),
+                                         inp, k, "input ", "input") for k in dims)
+            batch = self.normalize("int+", self.evaluate(data, "batch", data.get("batch", 1), params, "", ""),
+                                   data, "batch", "", "")
+        except Skip:
+            return None
+        for dim, key in zip(shape, dims):
+            if dim > INT64_MAX:
+                self.report("NS215", f"input {key} {dim} is larger than 2**63 - 1", inp, key, f"input.{key}")
+                return None
+        if math.prod(shape) > INT64_MAX:
+            self.report("NS215", f"input {'x'.join(map(str, shape))} has more than 2**63 - 1 elements",
+                        data, "input", "input")
+            return None
+        return shape, batch
+
+    def expand_list(self, entries, scope: Scope) -> None:
+        """Every entry of a layer list, in order; a broken entry is a POISON ref for its readers."""
+        self.declare_names(entries, scope)
+        for index, entry in enumerate(entries):
+            path = f"{scope.list_path}[{index}]"
+            if not isinstance(entry, PosDict) or not isinstance(entry.get("type"), str) or path in self.bad:
+                self.tick(entry, path, entries, index)
+                self.failures += 1
+                ref_name = entry.get("name") if isinstance(entry, dict) else None
+                scope.history.append(POISON)
+                if isinstance(ref_name, str):
+                    scope.names.setdefault(ref_name, POISON)
+                continue
+            self.expand_entry(entry, index, path, scope)
+
+
+def bad_entry_paths(diagnostics) -> set[str]:
+    """Every prefix of every path the schema stage complained about ('layers[3].kernel' -> 'layers[3]')."""
+    out = set()
+    for d in diagnostics:
+        p = d.path
+        out.add(p)
+        for i, ch in enumerate(p):
+            if ch in ".[":
+                out.add(p[:i])
+    return out
+
+
+def expand(data: PosDict, overrides: dict | None = None, limits: Limits = DEFAULT_LIMITS,
+           bad_paths: set[str] | frozenset = frozenset()) -> tuple[Graph | None, list[Diagnostic]]:
+    """Expand a validated spec into a flat, shape-annotated graph (None when it cannot be built)."""
+    expander = Expander(data, overrides, limits, bad_paths)
+    graph = expander.run()
+    return graph, expander.diags
