@@ -247,7 +247,58 @@ def _forbidden(node: ast.AST, text: str) -> ExpressionError:
     return ExpressionError(f"{what}{at} cannot be used in expressions; {_ALLOWED_SUMMARY}")
 
 
-class _Compiler:
+class _Calls:
+    """The function calls of an expression: a part of `_Compiler` (uses its `compile` and `text`)."""
+
+    def c_Call(self, node: ast.Call, depth: int) -> _Fn:
+        """A call of one of `_FUNCTIONS` by plain name, its arguments checked now, once."""
+        if not isinstance(node.func, ast.Name):
+            snippet = ast.get_source_segment(self.text, node.func) or "?"
+            raise ExpressionError(f"only the functions {', '.join(sorted(_FUNCTIONS))} can be "
+                                  f"called, by plain name; '{snippet}' is not one of them")
+        fname = node.func.id
+        if fname not in _FUNCTIONS:
+            raise ExpressionError(f"unknown function '{fname}'{_suggest(fname, _FUNCTIONS)}")
+        func, lo, hi, kw_allowed = _FUNCTIONS[fname]
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise ExpressionError(f"starred arguments (*x) cannot be used in {fname}()")
+        kwargs: dict[str, _Fn] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise ExpressionError(f"keyword unpacking (**x) cannot be used in {fname}()")
+            if kw.arg not in kw_allowed:
+                if kw_allowed:
+                    raise ExpressionError(f"{fname}() has no keyword argument '{kw.arg}'; "
+                                          f"it takes {', '.join(sorted(kw_allowed))}")
+                raise ExpressionError(f"{fname}() takes no keyword arguments "
+                                      f"('{kw.arg}=' given); pass arguments by position")
+            kwargs[kw.arg] = self.compile(kw.value, depth)
+        n = len(node.args)
+        if fname == "make_divisible":
+            order = ("v", "divisor", "min_value")
+            for name in order[:n]:
+                if name in kwargs:
+                    raise ExpressionError(f"make_divisible() got '{name}' twice")
+            n_total = n + len(kwargs)
+            if n < 1:
+                raise ExpressionError("make_divisible() needs the value to round as its "
+                                      "first argument")
+        else:
+            n_total = n
+        if not lo <= n_total <= hi:
+            want = f"{lo}" if lo == hi else (f"{lo} to {hi}" if hi < 64 else f"at least {lo}")
+            raise ExpressionError(f"{fname}() takes {want} argument{'s' if want != '1' else ''}, "
+                                  f"got {n_total}")
+        args = tuple(self.compile(a, depth) for a in node.args)
+        kwitems = tuple(kwargs.items())
+        return _call_closure(fname, func, args, kwitems)
+
+
+class _Compiler(_Calls):
+    """Checks an expression's syntax tree against the whitelist and compiles it into nested closures
+    (`c_<NodeType>` per allowed node); `names` collects the scope names it reads."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.names: set[str] = set()
@@ -386,98 +437,61 @@ class _Compiler:
         orelse = self.compile(node.orelse, depth)
         return lambda s: body(s) if test(s) else orelse(s)
 
-    def c_Call(self, node: ast.Call, depth: int) -> _Fn:
-        if not isinstance(node.func, ast.Name):
-            snippet = ast.get_source_segment(self.text, node.func) or "?"
-            raise ExpressionError(f"only the functions {', '.join(sorted(_FUNCTIONS))} can be "
-                                  f"called, by plain name; '{snippet}' is not one of them")
-        fname = node.func.id
-        if fname not in _FUNCTIONS:
-            raise ExpressionError(f"unknown function '{fname}'{_suggest(fname, _FUNCTIONS)}")
-        func, lo, hi, kw_allowed = _FUNCTIONS[fname]
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                raise ExpressionError(f"starred arguments (*x) cannot be used in {fname}()")
-        kwargs: dict[str, _Fn] = {}
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise ExpressionError(f"keyword unpacking (**x) cannot be used in {fname}()")
-            if kw.arg not in kw_allowed:
-                if kw_allowed:
-                    raise ExpressionError(f"{fname}() has no keyword argument '{kw.arg}'; "
-                                          f"it takes {', '.join(sorted(kw_allowed))}")
-                raise ExpressionError(f"{fname}() takes no keyword arguments "
-                                      f"('{kw.arg}=' given); pass arguments by position")
-            kwargs[kw.arg] = self.compile(kw.value, depth)
-        n = len(node.args)
-        if fname == "make_divisible":
-            order = ("v", "divisor", "min_value")
-            for name in order[:n]:
-                if name in kwargs:
-                    raise ExpressionError(f"make_divisible() got '{name}' twice")
-            n_total = n + len(kwargs)
-            if n < 1:
-                raise ExpressionError("make_divisible() needs the value to round as its "
-                                      "first argument")
-        else:
-            n_total = n
-        if not lo <= n_total <= hi:
-            want = f"{lo}" if lo == hi else (f"{lo} to {hi}" if hi < 64 else f"at least {lo}")
-            raise ExpressionError(f"{fname}() takes {want} argument{'s' if want != '1' else ''}, "
-                                  f"got {n_total}")
-        args = tuple(self.compile(a, depth) for a in node.args)
-        kwitems = tuple(kwargs.items())
 
-        isfinite = math.isfinite
+def _call_closure(fname: str, func: Callable, args: tuple, kwitems: tuple) -> _Fn:
+    """The closure that calls `func` with the values of `args` (and keywords), turning Python's
+    errors into ExpressionErrors; one or two positional arguments take a shorter path."""
+    n = len(args)
+    isfinite = math.isfinite
 
-        def run(s, values):
+    def run(s, values):
+        try:
+            if kwitems:
+                r = func(*values, **{k: f(s) for k, f in kwitems})
+            else:
+                r = func(*values)
+        except ExpressionError:
+            raise
+        except OverflowError:
+            raise _too_large(f"in {fname}()") from None
+        except (TypeError, ValueError) as e:
+            if any(v is None for v in values):
+                raise ExpressionError(f"{fname}() needs numbers, got None") from None
+            raise ExpressionError(f"{fname}() cannot take these arguments: {e}") from None
+        if type(r) is float and not isfinite(r):
+            raise _not_finite(fname + "()")
+        return r
+
+    if kwitems or n > 2:
+        def call(s):
+            return run(s, [f(s) for f in args])
+    elif n == 2:
+        f0, f1 = args
+
+        def call(s):
+            a = f0(s)
+            b = f1(s)
             try:
-                if kwitems:
-                    r = func(*values, **{k: f(s) for k, f in kwitems})
-                else:
-                    r = func(*values)
-            except ExpressionError:
-                raise
-            except OverflowError:
-                raise _too_large(f"in {fname}()") from None
-            except (TypeError, ValueError) as e:
-                if any(v is None for v in values):
-                    raise ExpressionError(f"{fname}() needs numbers, got None") from None
-                raise ExpressionError(f"{fname}() cannot take these arguments: {e}") from None
+                r = func(a, b)
+            except Exception:
+                return run(s, (a, b))  # calls again, to raise the right error
+            if type(r) is float and not isfinite(r):
+                raise _not_finite(fname + "()")
+            return r
+    else:
+        (f0,) = args
+
+        def call(s):
+            a = f0(s)
+            try:
+                r = func(a)
+            except Exception:
+                return run(s, (a,))
             if type(r) is float and not isfinite(r):
                 raise _not_finite(fname + "()")
             return r
 
-        if kwitems or n > 2:
-            def call(s):
-                return run(s, [f(s) for f in args])
-        elif n == 2:
-            f0, f1 = args
-
-            def call(s):
-                a = f0(s)
-                b = f1(s)
-                try:
-                    r = func(a, b)
-                except Exception:
-                    return run(s, (a, b))  # calls again, to raise the right error
-                if type(r) is float and not isfinite(r):
-                    raise _not_finite(fname + "()")
-                return r
-        else:
-            (f0,) = args
-
-            def call(s):
-                a = f0(s)
-                try:
-                    r = func(a)
-                except Exception:
-                    return run(s, (a,))
-                if type(r) is float and not isfinite(r):
-                    raise _not_finite(fname + "()")
-                return r
-
-        return call
+    return call
 
 
 # -- binary operators: each checks its operand types and bounds before computing.

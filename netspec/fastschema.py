@@ -91,65 +91,8 @@ def _equal_to(value):
     raise Unsupported(f"enum/const value {value!r}")
 
 
-class _Compiler:
-    def __init__(self, defs: dict, overrides: dict | None = None) -> None:
-        self.defs = defs
-        self.overrides = dict(overrides or {})
-        self.done: dict[str, object] = {}
-
-    def ref(self, ref: str):
-        if not isinstance(ref, str) or not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/"):]:
-            raise Unsupported(f"$ref {ref!r}")
-        name = ref[len("#/$defs/"):]
-        if name in self.overrides:
-            return self.compile(self.overrides[name])
-        if name not in self.done:
-            if name not in self.defs:
-                raise Unsupported(f"$ref to a missing def {name!r}")
-            cell: list = []
-            self.done[name] = lambda x: cell[0](x)  # a forward reference, for recursive defs
-            fn = self.compile(self.defs[name])
-            cell.append(fn)
-            self.done[name] = fn
-        return self.done[name]
-
-    def compile(self, s):
-        if s is True:
-            return _always
-        if s is False:
-            return _never
-        if not isinstance(s, dict):
-            raise Unsupported(f"schema {s!r}")
-        checks = []
-        for k, v in s.items():
-            if k in _ANNOTATIONS or k in ("then", "else"):
-                continue
-            method = getattr(self, "k_" + k.lstrip("$"), None)
-            if method is None:
-                raise Unsupported(f"keyword {k!r}")
-            fn = method(v, s)
-            if fn is not _always:
-                checks.append(fn)
-        if not checks:
-            return _always
-        if len(checks) == 1:
-            return checks[0]
-        if len(checks) == 2:
-            a, b = checks
-            return lambda x: a(x) and b(x)
-        checks = tuple(checks)
-
-        def all_of(x):
-            for c in checks:
-                if not c(x):
-                    return False
-            return True
-
-        return all_of
-
-    # --- keywords -------------------------------------------------------------------------
-    def k_ref(self, v, s):
-        return self.ref(v)
+class _ValueKeywords:
+    """Keywords about a single value: type, enum, const, numeric bounds, string length and pattern."""
 
     def k_type(self, v, s):
         names = v if isinstance(v, list) else [v]
@@ -204,6 +147,10 @@ class _Compiler:
     def k_pattern(self, v, s):
         search = re.compile(v).search
         return lambda x: not isinstance(x, str) or search(x) is not None
+
+
+class _ContainerKeywords:
+    """Keywords about lists and mappings: sizes, items, properties, additional keys, required keys."""
 
     def k_minItems(self, v, s):
         return lambda x: not isinstance(x, list) or len(x) >= v
@@ -312,6 +259,13 @@ class _Compiler:
 
         return property_names
 
+
+class _Combinators:
+    """Keywords that combine subschemas: $ref, allOf, anyOf, oneOf, not, if/then/else."""
+
+    def k_ref(self, v, s):
+        return self.ref(v)
+
     def k_allOf(self, v, s):
         fns = tuple(self.compile(sub) for sub in v)
         return lambda x: all(f(x) for f in fns)
@@ -340,6 +294,66 @@ class _Compiler:
         then = self.compile(s.get("then", True))
         orelse = self.compile(s.get("else", True))
         return lambda x: then(x) if test(x) else orelse(x)
+
+
+class _Compiler(_ValueKeywords, _ContainerKeywords, _Combinators):
+    """Compiles a (sub)schema into a predicate; each `$defs` entry once (recursive defs through a
+    forward reference). A keyword `k` is compiled by the method `k_<k>` of the parts below."""
+
+    def __init__(self, defs: dict, overrides: dict | None = None) -> None:
+        self.defs = defs
+        self.overrides = dict(overrides or {})
+        self.done: dict[str, object] = {}
+
+    def ref(self, ref: str):
+        if not isinstance(ref, str) or not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/"):]:
+            raise Unsupported(f"$ref {ref!r}")
+        name = ref[len("#/$defs/"):]
+        if name in self.overrides:
+            return self.compile(self.overrides[name])
+        if name not in self.done:
+            if name not in self.defs:
+                raise Unsupported(f"$ref to a missing def {name!r}")
+            cell: list = []
+            self.done[name] = lambda x: cell[0](x)  # a forward reference, for recursive defs
+            fn = self.compile(self.defs[name])
+            cell.append(fn)
+            self.done[name] = fn
+        return self.done[name]
+
+    def compile(self, s):
+        if s is True:
+            return _always
+        if s is False:
+            return _never
+        if not isinstance(s, dict):
+            raise Unsupported(f"schema {s!r}")
+        checks = []
+        for k, v in s.items():
+            if k in _ANNOTATIONS or k in ("then", "else"):
+                continue
+            method = getattr(self, "k_" + k.lstrip("$"), None)
+            if method is None:
+                raise Unsupported(f"keyword {k!r}")
+            fn = method(v, s)
+            if fn is not _always:
+                checks.append(fn)
+        if not checks:
+            return _always
+        if len(checks) == 1:
+            return checks[0]
+        if len(checks) == 2:
+            a, b = checks
+            return lambda x: a(x) and b(x)
+        checks = tuple(checks)
+
+        def all_of(x):
+            for c in checks:
+                if not c(x):
+                    return False
+            return True
+
+        return all_of
 
 
 def compile_schema(schema, defs: dict | None = None, overrides: dict | None = None, compiler=None):
