@@ -228,175 +228,13 @@ class _NestedTooDeepForLibyaml(Exception):
 
 
 def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
-    """The event loop of load_text, with the parser `Loader`."""
+    """The event loop of load_text, with the parser `Loader`; YAML errors become NS002/NS007/NS012."""
     diags = out.diagnostics
-    anchors: dict[str, tuple[object, int]] = {}  # anchor -> (value, expanded node count)
-    # Stack frames: [container, span_of_start, pending_key, pending_key_span, size, anchor, key_event]
-    stack: list[list] = []
-    documents = 0
-    root = None
-    total = 0
-
-    def attach(value, span: Span, size: int, ev) -> bool:
-        """Put a finished value into its parent; returns False if the document must stop."""
-        nonlocal root
-        if not stack:
-            root = value
-            return True
-        frame = stack[-1]
-        container = frame[0]
-        frame[4] += size
-        if isinstance(container, PosList):
-            container.append(value)
-            container.spans.append(span)
-            return True
-        # mapping: either this is a key, or the value for the pending key
-        if frame[2] is _NO_KEY:
-            if isinstance(value, (PosDict, PosList)) or value is None:
-                diags.append(Diagnostic("NS013", "a mapping key must be a plain string", *span))
-                frame[2], frame[3] = _BAD_KEY, span
-                return True
-            frame[2], frame[3] = (value if isinstance(value, str) else str(value)), span
-            return True
-        key, kspan = frame[2], frame[3]
-        frame[2] = _NO_KEY
-        if key is _BAD_KEY:
-            return True
-        if key == "<<" and frame[6] and isinstance(value, (PosDict, PosList)):
-            # YAML merge key: copy absent keys from the merged mapping(s), keeping their spans.
-            for src in (value if isinstance(value, PosList) else [value]):
-                if isinstance(src, PosDict):
-                    for k, v in src.items():
-                        if k not in container:
-                            container[k] = v
-                            container.spans[k] = src.spans.get(k, (kspan, span))
-                            frame[7].add(k)
-            return True
-        if key in container and key not in frame[7]:
-            diags.append(_duplicate_key(container, key, kspan))
-            return True
-        container[key] = value
-        container.spans[key] = (kspan, span)
-        frame[7].discard(key)
-        return True
-
+    builder = _Builder(diags, limits)
     try:
-        # The parser's own get_event until it returns None, without yaml.parse's generator and its
-        # check_event call per event (a sixth of the loading time).
-        events = iter(Loader(text).get_event, None)
-        ScalarEvent = yaml.ScalarEvent
-        max_nodes = limits.max_yaml_nodes
-        for ev in events:
-            if type(ev) is ScalarEvent and ev.tag is None and not ev.anchor and stack:
-                # The fast path for most events: an untagged scalar inside a mapping or a list,
-                # the same steps as `attach` below, inlined (this loop runs once per YAML node).
-                s, e = ev.start_mark, ev.end_mark
-                span = (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
-                plain = not ev.style and ev.implicit[0]
-                frame = stack[-1]
-                container = frame[0]
-                frame[4] += 1
-                total += 1
-                is_map = type(container) is PosDict
-                if is_map and frame[2] is _NO_KEY:  # a key: always its text
-                    frame[2], frame[3] = ev.value, span
-                    frame[6] = plain and ev.value == "<<"
-                else:
-                    if plain:
-                        value, trap = _plain_scalar(ev.value)
-                        if trap:
-                            diags.append(Diagnostic("NS008", trap, *span))
-                    else:
-                        value = ev.value
-                    if not is_map:
-                        container.append(value)
-                        container.spans.append(span)
-                    else:
-                        key = frame[2]
-                        frame[2], frame[6] = _NO_KEY, False
-                        if key is _BAD_KEY:
-                            pass
-                        elif key in container and key not in frame[7]:
-                            diags.append(_duplicate_key(container, key, frame[3]))
-                        else:
-                            container[key] = value
-                            container.spans[key] = (frame[3], span)
-                            if frame[7]:
-                                frame[7].discard(key)
-                if total > max_nodes:
-                    diags.append(Diagnostic("NS011", f"the document has more than {max_nodes:,} nodes; "
-                                            "raise the limit with --max-yaml-nodes", *span))
-                    return out
-                continue
-            kind = type(ev).__name__
-            if kind == "ScalarEvent":
-                tag = ev.tag
-                plain = ev.style in (None, "") and ev.implicit[0]
-                span = _span(ev)
-                is_key = bool(stack) and isinstance(stack[-1][0], PosDict) and stack[-1][2] is _NO_KEY
-                if tag and tag != "!" and tag not in _ALLOWED_TAGS:
-                    diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(tag)}` is not allowed: a spec is "
-                                            "plain data and netspec never constructs objects from tags", *span))
-                    value = None
-                elif tag == _STD + "str" or not plain or is_key:
-                    value = ev.value
-                    if tag and tag != "!" and tag != _STD + "str":
-                        value, _ = _plain_scalar(ev.value)
-                else:
-                    value, trap = _plain_scalar(ev.value)
-                    if trap:
-                        diags.append(Diagnostic("NS008", trap, *span))
-                total += 1
-                if ev.anchor:
-                    anchors[ev.anchor] = (value, 1)
-                attach(value, span, 1, ev)
-                stack_key_flag(stack, ev, plain)
-            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
-                span = _span(ev)
-                if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-                    diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(ev.tag)}` is not allowed: a spec is "
-                                            "plain data and netspec never constructs objects from tags", *span))
-                if len(stack) >= limits.max_depth:
-                    diags.append(Diagnostic("NS012", f"mappings and lists are nested more than {limits.max_depth} "
-                                            "deep (raise the limit with --max-depth)", *span))
-                    return out
-                container = PosDict(span) if kind == "MappingStartEvent" else PosList(span)
-                total += 1
-                stack.append([container, span, _NO_KEY, None, 1, ev.anchor, False, set()])
-            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-                frame = stack.pop()
-                container = frame[0]
-                s = frame[1]
-                container.span = (s[0], s[1], ev.end_mark.line + 1, ev.end_mark.column + 1)
-                if frame[5]:
-                    anchors[frame[5]] = (container, frame[4])
-                attach(container, container.span, frame[4], ev)
-            elif kind == "AliasEvent":
-                span = _span(ev)
-                if ev.anchor not in anchors:
-                    diags.append(Diagnostic("NS002", f"alias *{ev.anchor} refers to no anchor", *span))
-                    return out
-                value, size = anchors[ev.anchor]
-                total += size
-                if total > limits.max_yaml_nodes:
-                    diags.append(Diagnostic("NS011", f"YAML aliases expand to more than {limits.max_yaml_nodes:,} "
-                                            "nodes (a 'billion laughs' document?); raise the limit with "
-                                            "--max-yaml-nodes", *span))
-                    return out
-                is_key = bool(stack) and isinstance(stack[-1][0], PosDict) and stack[-1][2] is _NO_KEY
-                attach(value, span, size, ev)
-                if stack and is_key:
-                    stack[-1][6] = False
-            elif kind == "DocumentStartEvent":
-                documents += 1
-                if documents > 1:
-                    diags.append(Diagnostic("NS009", "a second YAML document starts here; a spec file holds one "
-                                            "document", *_span(ev)))
-                    return out
-            if total > limits.max_yaml_nodes:
-                diags.append(Diagnostic("NS011", f"the document has more than {limits.max_yaml_nodes:,} nodes; "
-                                        "raise the limit with --max-yaml-nodes", *_span(ev)))
-                return out
+        _read_events(text, builder, limits, yaml, Loader)
+    except _StopDocument:
+        return out
     except yaml.MarkedYAMLError as exc:
         if Loader is not yaml.SafeLoader and "maximum nesting depth" in str(exc.problem):
             raise _NestedTooDeepForLibyaml from None
@@ -417,7 +255,7 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
     except RecursionError:
         diags.append(Diagnostic("NS012", "the document is nested too deeply to read", 1, 1))
         return out
-    out.data = root
+    root = out.data = builder.root
     if root is None and not diags:
         diags.append(Diagnostic("NS005", "the document is empty (null): a spec is a mapping", 1, 1))
     elif root is not None and not isinstance(root, PosDict):
@@ -427,11 +265,77 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
     return out
 
 
-def _duplicate_key(container: PosDict, key: str, span: Span) -> Diagnostic:
-    """NS003 at the second occurrence of `key`, naming the line of the first."""
-    first = container.spans[key][0]
-    return Diagnostic("NS003", f"duplicate key `{key}` (first defined at line {first[0]}); "
-                      "YAML would silently keep the last one", *span)
+def _read_events(text: str, builder: "_Builder", limits: Limits, yaml, Loader) -> None:
+    """Feed every parser event to `builder`; an untagged scalar inside a container, most of the
+    stream, is handled inline here. Raises _StopDocument after a diagnostic that ends the document."""
+    diags, stack = builder.diags, builder.stack
+    total = 0  # nodes so far, aliases counted at their expanded size
+    # The parser's own get_event until it returns None, without yaml.parse's generator and its
+    # check_event call per event (a sixth of the loading time).
+    events = iter(Loader(text).get_event, None)
+    ScalarEvent = yaml.ScalarEvent
+    max_nodes = limits.max_yaml_nodes
+    for ev in events:
+        if type(ev) is ScalarEvent and ev.tag is None and not ev.anchor and stack:
+            # The fast path for most events: an untagged scalar inside a mapping or a list,
+            # the same steps as `_Builder.attach`, inlined (this loop runs once per YAML node).
+            s, e = ev.start_mark, ev.end_mark
+            span = (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+            plain = not ev.style and ev.implicit[0]
+            frame = stack[-1]
+            container = frame[0]
+            frame[4] += 1
+            total += 1
+            is_map = type(container) is PosDict
+            if is_map and frame[2] is _NO_KEY:  # a key: always its text
+                frame[2], frame[3] = ev.value, span
+                frame[6] = plain and ev.value == "<<"
+            else:
+                if plain:
+                    value, trap = _plain_scalar(ev.value)
+                    if trap:
+                        diags.append(Diagnostic("NS008", trap, *span))
+                else:
+                    value = ev.value
+                if not is_map:
+                    container.append(value)
+                    container.spans.append(span)
+                else:
+                    key = frame[2]
+                    frame[2], frame[6] = _NO_KEY, False
+                    if key is _BAD_KEY:
+                        pass
+                    elif key in container and key not in frame[7]:
+                        diags.append(_duplicate_key(container, key, frame[3]))
+                    else:
+                        container[key] = value
+                        container.spans[key] = (frame[3], span)
+                        if frame[7]:
+                            frame[7].discard(key)
+            if total > max_nodes:
+                diags.append(Diagnostic("NS011", f"the document has more than {max_nodes:,} nodes; "
+                                        "raise the limit with --max-yaml-nodes", *span))
+                raise _StopDocument
+            continue
+        kind = type(ev).__name__
+        if kind == "ScalarEvent":
+            total += builder.scalar(ev)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            total += builder.start(ev, kind == "MappingStartEvent")
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            builder.end(ev)
+        elif kind == "AliasEvent":
+            total += builder.alias(ev, total)
+        elif kind == "DocumentStartEvent":
+            builder.document_start(ev)
+        if total > max_nodes:
+            diags.append(Diagnostic("NS011", f"the document has more than {max_nodes:,} nodes; "
+                                    "raise the limit with --max-yaml-nodes", *_span(ev)))
+            raise _StopDocument
+
+
+class _StopDocument(Exception):
+    """A diagnostic ended the document (a limit, a second document, an unknown alias)."""
 
 
 class _Marker:
@@ -448,11 +352,154 @@ _NO_KEY = _Marker("<no key>")
 _BAD_KEY = _Marker("<bad key>")
 
 
-def stack_key_flag(stack, ev, plain) -> None:
-    """Remember whether the pending mapping key is a plain `<<` (a merge key)."""
-    if stack and isinstance(stack[-1][0], PosDict):
+class _Builder:
+    """The values of one document under construction, from every event but the inline common one.
+
+    `stack` holds a frame per open mapping or list: [container, span of its start, pending key,
+    that key's span, expanded node count, anchor, pending key is a plain `<<`, keys merged by `<<`].
+    Each event method returns how many nodes it added (an alias: its expanded size).
+    """
+
+    __slots__ = ("diags", "limits", "stack", "anchors", "root", "documents")
+
+    def __init__(self, diags: list, limits: Limits) -> None:
+        self.diags = diags
+        self.limits = limits
+        self.stack: list[list] = []
+        self.anchors: dict[str, tuple[object, int]] = {}  # anchor -> (value, expanded node count)
+        self.root = None
+        self.documents = 0
+
+    def attach(self, value, span: Span, size: int) -> None:
+        """Put a finished value into its parent (or make it the root)."""
+        stack = self.stack
+        if not stack:
+            self.root = value
+            return
         frame = stack[-1]
-        frame[6] = frame[2] == "<<" and plain if frame[2] is not _NO_KEY else False
+        container = frame[0]
+        frame[4] += size
+        if isinstance(container, PosList):
+            container.append(value)
+            container.spans.append(span)
+            return
+        # mapping: either this is a key, or the value for the pending key
+        if frame[2] is _NO_KEY:
+            if isinstance(value, (PosDict, PosList)) or value is None:
+                self.diags.append(Diagnostic("NS013", "a mapping key must be a plain string", *span))
+                frame[2], frame[3] = _BAD_KEY, span
+                return
+            frame[2], frame[3] = (value if isinstance(value, str) else str(value)), span
+            return
+        key, kspan = frame[2], frame[3]
+        frame[2] = _NO_KEY
+        if key is _BAD_KEY:
+            return
+        if key == "<<" and frame[6] and isinstance(value, (PosDict, PosList)):
+            # YAML merge key: copy absent keys from the merged mapping(s), keeping their spans.
+            for src in (value if isinstance(value, PosList) else [value]):
+                if isinstance(src, PosDict):
+                    for k, v in src.items():
+                        if k not in container:
+                            container[k] = v
+                            container.spans[k] = src.spans.get(k, (kspan, span))
+                            frame[7].add(k)
+            return
+        if key in container and key not in frame[7]:
+            self.diags.append(_duplicate_key(container, key, kspan))
+            return
+        container[key] = value
+        container.spans[key] = (kspan, span)
+        frame[7].discard(key)
+
+    def pending_key(self) -> bool:
+        """Whether the next value completes a key (the innermost container is a mapping awaiting one)."""
+        stack = self.stack
+        return bool(stack) and isinstance(stack[-1][0], PosDict) and stack[-1][2] is _NO_KEY
+
+    def scalar(self, ev) -> int:
+        """A scalar with a tag or an anchor, a quoted or plain key, or the document's only value."""
+        tag = ev.tag
+        plain = ev.style in (None, "") and ev.implicit[0]
+        span = _span(ev)
+        is_key = self.pending_key()
+        if tag and tag != "!" and tag not in _ALLOWED_TAGS:
+            self.diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(tag)}` is not allowed: a spec is "
+                                         "plain data and netspec never constructs objects from tags", *span))
+            value = None
+        elif tag == _STD + "str" or not plain or is_key:
+            value = ev.value
+            if tag and tag != "!" and tag != _STD + "str":
+                value, _ = _plain_scalar(ev.value)
+        else:
+            value, trap = _plain_scalar(ev.value)
+            if trap:
+                self.diags.append(Diagnostic("NS008", trap, *span))
+        if ev.anchor:
+            self.anchors[ev.anchor] = (value, 1)
+        self.attach(value, span, 1)
+        stack = self.stack
+        if stack and isinstance(stack[-1][0], PosDict):  # remember whether a pending key is a plain `<<`
+            frame = stack[-1]
+            frame[6] = frame[2] == "<<" and plain if frame[2] is not _NO_KEY else False
+        return 1
+
+    def start(self, ev, mapping: bool) -> int:
+        """Open a mapping or a list (NS004 for a tag, NS012 past --max-depth)."""
+        span = _span(ev)
+        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+            self.diags.append(Diagnostic("NS004", f"YAML tag `{_short_tag(ev.tag)}` is not allowed: a spec is "
+                                         "plain data and netspec never constructs objects from tags", *span))
+        if len(self.stack) >= self.limits.max_depth:
+            self.diags.append(Diagnostic("NS012", f"mappings and lists are nested more than {self.limits.max_depth} "
+                                         "deep (raise the limit with --max-depth)", *span))
+            raise _StopDocument
+        container = PosDict(span) if mapping else PosList(span)
+        self.stack.append([container, span, _NO_KEY, None, 1, ev.anchor, False, set()])
+        return 1
+
+    def end(self, ev) -> None:
+        """Close the innermost mapping or list and attach it to its parent."""
+        frame = self.stack.pop()
+        container = frame[0]
+        s = frame[1]
+        container.span = (s[0], s[1], ev.end_mark.line + 1, ev.end_mark.column + 1)
+        if frame[5]:
+            self.anchors[frame[5]] = (container, frame[4])
+        self.attach(container, container.span, frame[4])
+
+    def alias(self, ev, total: int) -> int:
+        """The anchored value again, shared, counted at its expanded size (NS011 past the limit)."""
+        span = _span(ev)
+        if ev.anchor not in self.anchors:
+            self.diags.append(Diagnostic("NS002", f"alias *{ev.anchor} refers to no anchor", *span))
+            raise _StopDocument
+        value, size = self.anchors[ev.anchor]
+        if total + size > self.limits.max_yaml_nodes:
+            self.diags.append(Diagnostic("NS011", f"YAML aliases expand to more than "
+                                         f"{self.limits.max_yaml_nodes:,} nodes (a 'billion laughs' document?); "
+                                         "raise the limit with --max-yaml-nodes", *span))
+            raise _StopDocument
+        is_key = self.pending_key()
+        self.attach(value, span, size)
+        if self.stack and is_key:
+            self.stack[-1][6] = False
+        return size
+
+    def document_start(self, ev) -> None:
+        """NS009 at a second document: a spec file holds one."""
+        self.documents += 1
+        if self.documents > 1:
+            self.diags.append(Diagnostic("NS009", "a second YAML document starts here; a spec file holds one "
+                                         "document", *_span(ev)))
+            raise _StopDocument
+
+
+def _duplicate_key(container: PosDict, key: str, span: Span) -> Diagnostic:
+    """NS003 at the second occurrence of `key`, naming the line of the first."""
+    first = container.spans[key][0]
+    return Diagnostic("NS003", f"duplicate key `{key}` (first defined at line {first[0]}); "
+                      "YAML would silently keep the last one", *span)
 
 
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
