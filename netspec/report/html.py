@@ -16,7 +16,7 @@ from ..budget import breaking_layers, fmt
 from ..cost import live_memory
 from . import graphview
 from .facts import file_dict
-from .table import COLUMNS, rows
+from .table import NUMERIC, columns, rows
 
 ASSETS = Path(__file__).with_name("assets")
 # Every request is refused: no script, style, font, image or connection from anywhere but the page.
@@ -54,6 +54,7 @@ def network_view(result) -> dict | None:
         index[layer.name] = i
         for r in layer.inputs:
             edges += (r, i)
+    cols = columns(graph)
     kinds, cells = [], []
     for kind, row in rows(graph, totals):
         kinds.append(kind[0].upper())
@@ -61,8 +62,9 @@ def network_view(result) -> dict | None:
     human = {k: fmt(k, getattr(totals, k)) for k in TOTAL_KEYS}
     return {**graphview.build(graph).as_dict(), "edges": edges, "live": live_memory(graph),
             "over": {str(i): keys for i, keys in breaking_layers(graph, result.budget).items()},
-            "table": {"columns": list(COLUMNS), "kinds": "".join(kinds), "rows": cells,
-                      "sort": {c: SORT_KEYS[c] for c in COLUMNS if c in SORT_KEYS}},
+            "table": {"columns": list(cols), "kinds": "".join(kinds), "rows": cells,
+                      "numeric": [c in NUMERIC for c in cols],
+                      "sort": {c: SORT_KEYS[c] for c in cols if c in SORT_KEYS}},
             "human": human, "exact": {k: str(getattr(totals, k)) for k in TOTAL_KEYS}, "budget_text": [b.headroom_text() for b in result.budget]}
 
 

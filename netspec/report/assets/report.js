@@ -44,21 +44,16 @@
     });
   }
 
-  function count(x) {  // as netspec.report.units.count
-    var steps = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "K"]];
-    for (var i = 0; i < steps.length; i++) {
-      if (Math.abs(x) >= steps[i][0]) return (x / steps[i][0]).toFixed(1) + steps[i][1];
-    }
-    return Math.round(x).toString();
+  function threeDigits(x, base, suffixes, plain) {  // as netspec.report.units._three_digits
+    if (Math.abs(x) < base) return Math.round(x) + plain;
+    var i = -1;
+    while (i + 1 < suffixes.length && Math.abs(x) >= base) { x /= base; i++; }
+    var ax = Math.abs(x), text = x.toFixed(ax < 10 ? 2 : ax < 100 ? 1 : 0);
+    if (Math.abs(parseFloat(text)) >= base && i + 1 < suffixes.length) { x /= base; i++; text = x.toFixed(2); }
+    return text + suffixes[i];
   }
-
-  function bytes(x) {  // as netspec.report.units.nbytes
-    var steps = [[1099511627776, "TiB"], [1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"]];
-    for (var i = 0; i < steps.length; i++) {
-      if (Math.abs(x) >= steps[i][0]) return (x / steps[i][0]).toFixed(1) + " " + steps[i][1];
-    }
-    return Math.round(x) + " B";
-  }
+  function count(x) { return threeDigits(x, 1000, ["K", "M", "G", "T"], ""); }
+  function bytes(x) { return threeDigits(x, 1024, [" KiB", " MiB", " GiB", " TiB"], " B"); }
 
   function exact(x) { return typeof x === "number" ? x.toLocaleString("en-US") : String(x); }
   function shape(s) { return s && s.length ? s.join("x") : "?"; }
@@ -501,7 +496,7 @@
         .concat(parts.map(function (p) { return h("td", {text: human(k, p[k]), title: exact(p[k])}); }))
         .concat([h("td", {text: exact(layer[k]), title: human(k, layer[k])})])));
     });
-    box.appendChild(tb);
+    box.appendChild(h("div", {"class": "scrollx"}, tb));
     return box;
   }
 
@@ -654,7 +649,7 @@
       else if (kind === "P" && units.length) units[units.length - 1].rows.push(i);
       else if (kind === "T") total = i;
     }
-    var numeric = cols.map(function (c) { return c in T.sort; });
+    var numeric = T.numeric;
     var tmpl = cols.map(function (c, j) {
       return numeric[j] ? (c === "#" ? "44px" : "86px") : (c === "layer" ? "minmax(180px, 2.2fr)" : "minmax(90px, 1fr)");
     }).join(" ");
@@ -665,7 +660,7 @@
     bar.appendChild(search);
     var overCount = Object.keys(view.over).length;
     if (overCount) {
-      bar.appendChild(h("label", null, [h("input", {type: "checkbox", onchange: function (ev) { overOnly = ev.target.checked; rebuild(); }}),
+      bar.appendChild(h("label", null, [h("input", {type: "checkbox", "data-action": "over-only", onchange: function (ev) { overOnly = ev.target.checked; rebuild(); }}),
         " only the " + overCount + " layer" + (overCount === 1 ? "" : "s") + " over a per-layer budget"]));
     }
     var info = h("span", {"class": "muted"});
@@ -870,7 +865,7 @@
     charts = chartsSection(csec, net, view, function (i) { pick(i, "chart"); });
     table = new LayerTable(tsec, net, view, {onSelect: pick});
     graph.fitWidth();
-    return {graph: graph, pick: pick};
+    return {graph: graph, pick: pick, index: function (name) { return indexOf(net, name); }};
   }
 
   function header(title, sub, ok) {
