@@ -29,7 +29,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 try:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
@@ -122,7 +122,7 @@ def check_spec_page(browser, tmp_path, spec: Path, published: dict | None = None
     page.wait_for_timeout(100)
     node = page.locator(f"g.node[data-layer='{target}']")
     node.click()
-    assert page.inner_text(".details h3") == target
+    expect(page.locator(".details h3")).to_have_text(target)
     assert page.locator(".tv .row.sel").count() >= 1
     assert target in page.inner_text(".tv .row.sel")
     shoot(page, f"{spec.stem}-selected-1280x800")
@@ -161,15 +161,15 @@ def test_blocks_fold_and_unfold(browser, tmp_path):
     assert page.locator("g.node[data-group]").count() == 0  # a small network opens unfolded
     page.click("g.box[data-box='layer1.0'] g.head")
     folded = page.locator("g.node[data-group='layer1.0']")
-    assert folded.count() == 1 and "5 layers" in folded.text_content()
-    assert page.locator("g.node[data-layer='layer1.0.conv2']").count() == 0
+    expect(folded).to_have_count(1)  # drawn at the next animation frame
+    assert "5 layers" in folded.text_content()
+    expect(page.locator("g.node[data-layer='layer1.0.conv2']")).to_have_count(0)
     folded.click()
-    assert page.locator("g.node[data-layer='layer1.0.conv2']").count() == 1
+    expect(page.locator("g.node[data-layer='layer1.0.conv2']")).to_have_count(1)
     page.click("button[data-action=fold]")
     page.click("text=Fit")
-    page.wait_for_timeout(100)
-    assert page.locator("g.node[data-group]").count() == 16  # the bottlenecks
-    assert page.locator("g.node[data-layer]").count() == 4  # conv1, maxpool, avgpool, fc
+    expect(page.locator("g.node[data-group]")).to_have_count(16)  # the bottlenecks
+    expect(page.locator("g.node[data-layer]")).to_have_count(4)  # conv1, maxpool, avgpool, fc
     assert o.errors == [] and o.requests == []
 
 
