@@ -163,7 +163,7 @@ def build_options(set_items, budget_file, flags, ignore, max_file_size, max_laye
             budgets.append(cli_budget)
     except BudgetError as exc:
         raise usage_error(str(exc)) from None
-    codes = tuple(c.strip().upper() for c in ignore)
+    codes = tuple(c.strip().upper() for item in ignore for c in item.split(",") if c.strip())  # NS401,NS404
     from .diagnostics import CODES
 
     for c in codes:

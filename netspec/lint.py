@@ -9,8 +9,23 @@ from __future__ import annotations
 
 from .diagnostics import Diagnostic
 from .graph import INPUT
+from .ops.elementwise import FLOPS_PER_ELEMENT
 
 CHANNEL_CHOOSERS = {"conv": "filters", "deconv": "filters", "separable": "filters", "dense": "units"}
+# Layers that keep their input's shape and touch each element alone: a softmax or a dropout after
+# the classifier does not change which layer chose the output width.
+SHAPE_PRESERVING = frozenset(FLOPS_PER_ELEMENT) | {"dropout", "identity"}
+
+
+def output_chain(graph) -> set[int]:
+    """The network's output layer, and the layers it reads through shape-preserving element-wise
+    layers only (`dense(10)` -> `softmax`: both are the output)."""
+    j = graph.output_ref
+    chain = {j}
+    while j != INPUT and graph.layers[j].type in SHAPE_PRESERVING and len(graph.layers[j].inputs) == 1:
+        j = graph.layers[j].inputs[0]
+        chain.add(j)
+    return chain
 
 
 def _at(code: str, layer, message: str, key: str | None = None) -> Diagnostic:
@@ -26,13 +41,17 @@ def channels_not_multiple_of_8(graph, totals):
     """NS401: a layer that chooses its output width (filters, units) picks one not divisible by 8.
 
     Vector units and tensor cores work in multiples of 8; the network's own output layer is exempt
-    (its width is the number of classes).
+    (its width is the number of classes), also when only shape-preserving element-wise layers
+    (softmax, sigmoid, dropout, identity, ...) follow it.
     """
     out = []
+    exempt = output_chain(graph)
     for j, layer in enumerate(graph.layers):
         key = CHANNEL_CHOOSERS.get(layer.type)
-        if key and j != graph.output_ref and layer.output[-1] % 8:
-            out.append(_at("NS401", layer, f"{layer.output[-1]} output channels are not a multiple of 8", key))
+        if key and j not in exempt and layer.output[-1] % 8:
+            n = layer.output[-1]
+            what = "1 output channel is" if n == 1 else f"{n} output channels are"
+            out.append(_at("NS401", layer, f"{what} not a multiple of 8", key))
     return out
 
 

@@ -61,6 +61,7 @@ CASES = [
     ["{good}", "--set", "novalue"],
     ["{good}", "--ignore", "NS401"],
     ["{good}", "--ignore", "XX999"],
+    ["{good}", "--ignore", "NS401,NS404", "--strict"],
     ["{good}", "--max-layers", "2"],
     ["{good}", "--max-layers=0"],
     ["{good}", "--max-params", "1K"],

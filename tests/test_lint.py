@@ -76,3 +76,50 @@ def test_ignore_per_file_and_per_run_and_strict(cli, write):
     assert cli("check", path, "--strict").code == 1
     assert cli("check", path, "--strict", "--ignore", "NS401").code == 0
     assert cli("check", path, "--ignore", "NS999").code == 2
+
+
+def test_ns401_exempts_the_output_layer_behind_softmax_and_friends():
+    # issue 13, item 5: dense(10) -> softmax failed every classifier under --strict
+    for tail in ("softmax", "sigmoid", "dropout", "identity"):
+        layers = CLEAN_CLASSIFIER + f"\n  - {{name: out, type: {tail}}}"
+        assert codes(layers) == [], tail
+    chain = CLEAN_CLASSIFIER + "\n  - {name: drop2, type: dropout}\n  - {name: prob, type: softmax}"
+    assert codes(chain) == []
+
+
+def test_ns401_exempts_a_unet_head_conv2_softmax():
+    layers = """\
+  - {name: enc, type: conv, filters: 16, kernel: 3}
+  - {name: down, type: maxpool, kernel: 2}
+  - {name: mid, type: conv, filters: 32, kernel: 3}
+  - {name: up, type: upsample, scale: 2}
+  - {name: cat, type: concat, inputs: [up, enc]}
+  - {name: head, type: conv, filters: 2, kernel: 1}
+  - {name: prob, type: softmax}"""
+    assert codes(layers) == []
+
+
+def test_ns401_still_fires_before_a_layer_that_changes_the_shape():
+    # conv(12) -> relu -> conv(16): the 12 is an inner width, not the output's
+    layers = """\
+  - {name: c1, type: conv, filters: 12, kernel: 3}
+  - {name: act, type: relu}
+  - {name: c2, type: conv, filters: 16, kernel: 1}"""
+    assert codes(layers) == [("NS401", *at(layers, 5, "12"))]
+    one = layers.replace("filters: 12", "filters: 1")
+    r = check_text(BASE.replace("LAYERS", one))
+    assert [d.message for d in r.diagnostics] == ["layer c1: 1 output channel is not a multiple of 8"]
+
+
+def test_ignore_takes_a_comma_list(cli, write):
+    layers = """\
+  - {name: c1, type: conv, filters: 12, kernel: 3}
+  - {name: dead, type: conv, filters: 8, kernel: 1}
+  - {name: c2, type: conv, filters: 16, kernel: 1, inputs: c1}"""
+    path = write("lint.yaml", BASE.replace("LAYERS", layers))
+    assert cli("check", path, "--strict").code == 1
+    assert cli("check", path, "--strict", "--ignore", "NS401").code == 1
+    assert cli("check", path, "--strict", "--ignore", "NS401,ns404").code == 0
+    assert cli("check", path, "--strict", "--ignore", "NS401", "--ignore", "NS404").code == 0
+    r = cli("check", path, "--ignore", "NS401,NS999")
+    assert r.code == 2 and "--ignore NS999: no such code" in r.err
