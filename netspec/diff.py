@@ -56,8 +56,13 @@ class DiffResult:
     def ok(self) -> bool:
         return not self.failures
 
-    def movers(self, n: int = 10) -> list[LayerChange]:
-        moved = [c for c in self.layers if c.status != "same"]
+    def with_status(self, status: str) -> list[LayerChange]:
+        """Layers added (in head order), removed (in base order) or changed."""
+        return [c for c in self.layers if c.status == status]
+
+    def movers(self, n: int = 10, statuses=("changed",)) -> list[LayerChange]:
+        """The n layers of these statuses whose MACCs (then params) moved most."""
+        moved = [c for c in self.layers if c.status in statuses]
         moved.sort(key=lambda c: (abs(c.delta("maccs")), abs(c.delta("params"))), reverse=True)
         return moved[:n]
 

@@ -98,3 +98,34 @@ def test_new_spec_compares_against_nothing(cli, repo):
 def test_bad_revision_and_bad_rule_are_usage_errors(cli, repo):
     assert cli("diff", "nosuchrev:net.yaml", "net.yaml").code == 2
     assert cli("diff", "HEAD~1:net.yaml", "net.yaml", "--fail-on-increase", "speed=5%").code == 2
+
+
+def test_every_added_and_removed_layer_is_listed(cli, repo):
+    # issue 13, item 6: "8 added, 1 removed" then 10 rows, and the removed layer was nowhere
+    added = "".join(f"  - {{name: d{k}, type: conv, filters: 8, kernel: 1}}\n" for k in range(8))
+    head = BASE.replace("  - {name: b, type: conv, filters: 8, kernel: 1}\n", added)
+    (repo / "net.yaml").write_text(head)
+    text = cli("diff", "HEAD~1:net.yaml", "net.yaml").out
+    assert "layers: 8 added, 1 removed, 0 changed" in text
+    lines = text.splitlines()
+    for k in range(8):  # each 1x1 conv 8 -> 8 with bias: 72 params, 8*8*8*8 = 4,096 MACCs
+        assert f"  added    d{k}: params +72, MACCs +4.10K" in lines
+    assert "  removed  b: params -72, MACCs -4.10K" in lines
+    md = cli("diff", "HEAD~1:net.yaml", "net.yaml", "-f", "markdown").out
+    assert md.splitlines()[0] == "### netspec diff: `HEAD~1:net.yaml` → `net.yaml`"  # base first, as in text
+    assert text.splitlines()[0] == "netspec diff HEAD~1:net.yaml -> net.yaml"
+    assert "<details><summary>Added (8)</summary>\n\n" + ", ".join(f"`d{k}`" for k in range(8)) in md
+    assert "<details><summary>Removed (1)</summary>\n\n`b`\n" in md
+    # the movers table holds 9 changes within its 10 rows: no "more" line
+    assert "more layers" not in md
+
+
+def test_a_side_that_does_not_check_is_exit_1_and_says_why(cli, repo):
+    (repo / "net.yaml").write_text(BASE.replace("filters: 8, kernel: 3", "filterz: 8, kernel: 3"))
+    r = cli("diff", "HEAD~1:net.yaml", "net.yaml")
+    assert r.code == 1 and r.out == ""
+    assert "error[NS101]" in r.err
+    assert ("netspec: diff: the head net.yaml has errors (above), so there is nothing to compare; exit 1"
+            in r.err)
+    help_text = " ".join(cli("diff", "--help").out.split())
+    assert "1 a --fail-on-increase" in help_text and "rule broke, or a side has errors" in help_text

@@ -31,6 +31,28 @@ def _budget_text(side) -> str:
         "within: " + ", ".join(b.headroom_text() for b in r.budget)
 
 
+MOVERS = 10  # changed layers shown by size of change; added and removed layers are all listed
+
+
+def _counts(diff) -> str:
+    return ", ".join(f"{len(diff.with_status(s))} {s}" for s in ("added", "removed", "changed"))
+
+
+def _change_text(c) -> str:
+    """`d: params +272, MACCs +16.4K` and, for a changed layer, its output shape before and after."""
+    parts = [f"{LABEL[m]} {_delta(m, (c.base or {}).get(m, 0), (c.head or {}).get(m, 0))[0]}"
+             for m in ("params", "maccs") if c.delta(m)]
+    shape = ""
+    if c.status == "changed" and c.base["output"] != c.head["output"]:
+        shape = f" output {'x'.join(map(str, c.base['output']))} -> {'x'.join(map(str, c.head['output']))}"
+    return f"{c.name}{shape}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def _more(total: int, shown: int, what: str) -> str:
+    rest = total - shown
+    return f"… and {rest} more {what} (smaller moves; -f json lists every layer)" if rest > 0 else ""
+
+
 def render_text(diff) -> str:
     out = [f"netspec diff {diff.base.label} -> {diff.head.label}", ""]
     rows = [("metric", "base", "head", "delta", "%")]
@@ -40,29 +62,36 @@ def render_text(diff) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    counts = {s: sum(1 for c in diff.layers if c.status == s) for s in ("added", "removed", "changed")}
-    out += ["", f"layers: {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed"]
-    for c in diff.movers():
-        parts = [f"{LABEL[m]} {_delta(m, (c.base or {}).get(m, 0), (c.head or {}).get(m, 0))[0]}"
-                 for m in ("params", "maccs") if c.delta(m)]
-        shape = ""
-        if c.status == "changed" and c.base["output"] != c.head["output"]:
-            shape = f" output {'x'.join(map(str, c.base['output']))} -> {'x'.join(map(str, c.head['output']))}"
-        out.append(f"  {c.status:<8} {c.name}{shape}" + (f": {', '.join(parts)}" if parts else ""))
+    out += ["", f"layers: {_counts(diff)}"]
+    movers = diff.movers(MOVERS)
+    for c in diff.with_status("added") + diff.with_status("removed") + movers:
+        out.append(f"  {c.status:<8} {_change_text(c)}")
+    more = _more(len(diff.with_status("changed")), len(movers), "changed")
+    if more:
+        out.append(f"  {more}")
     out += ["", f"budget base: {_budget_text(diff.base)}", f"budget head: {_budget_text(diff.head)}"]
     out += [f"FAIL: {f}" for f in diff.failures]
     return "\n".join(out) + "\n"
 
 
+def _md_names(changes) -> str:
+    return ", ".join(f"`{c.name}`" for c in changes)
+
+
 def render_markdown(diff) -> str:
-    out = [f"### netspec: `{diff.head.label}` vs `{diff.base.label}`", "",
+    out = [f"### netspec diff: `{diff.base.label}` → `{diff.head.label}`", "",
            "| | base | head | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
     for m in TOTAL_METRICS:
         b, h = diff.totals[m]
         out.append(f"| {LABEL[m]} | {fmt(m, b)} | {fmt(m, h)} | {' | '.join(_delta(m, b, h))} |")
-    counts = {s: sum(1 for c in diff.layers if c.status == s) for s in ("added", "removed", "changed")}
-    out += ["", f"**Layers:** {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed"]
-    movers = diff.movers()
+    out += ["", f"**Layers:** {_counts(diff)}"]
+    for status in ("added", "removed"):
+        changes = diff.with_status(status)
+        if changes:
+            out += ["", f"<details><summary>{status.capitalize()} ({len(changes)})</summary>", "",
+                    _md_names(changes), "", "</details>"]
+    moved = ("added", "removed", "changed")
+    movers = diff.movers(MOVERS, moved)
     if movers:
         out += ["", "<details><summary>Biggest movers</summary>", "",
                 "| layer | change | Δ params | Δ MACCs | output |", "|---|---|---:|---:|---|"]
@@ -70,7 +99,8 @@ def render_markdown(diff) -> str:
             shape = "x".join(map(str, (c.head or c.base)["output"]))
             out.append(f"| `{c.name}` | {c.status} | {_delta('params', 0, c.delta('params'))[0]} | "
                        f"{_delta('maccs', 0, c.delta('maccs'))[0]} | {shape} |")
-        out += ["", "</details>"]
+        more = _more(sum(len(diff.with_status(s)) for s in moved), len(movers), "layers")
+        out += (["", more] if more else []) + ["", "</details>"]
     out += ["", f"Budget: base {_budget_text(diff.base)}; head {_budget_text(diff.head)}."]
     for f in diff.failures:
         out.append(f"\n❌ **{f}**")
