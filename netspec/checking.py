@@ -50,18 +50,33 @@ def parse_set(items: list[str]) -> dict:
     return out
 
 
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; a directory means every *.yaml / *.yml below it, in sorted order."""
+def expand_paths(paths: list[str], config=None) -> list[str]:
+    """Files as given; a directory means every *.yaml / *.yml below it, in sorted order, without
+    hidden directories, virtualenvs and what the configuration excludes."""
     out = []
     for p in paths:
         if os.path.isdir(p):
-            from pathlib import Path
+            from .config import Config, scan
 
-            found = sorted(str(f) for f in Path(p).rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file())
-            out.extend(found)
+            out.extend(scan(p, config or Config()))
         else:
             out.append(p)
     return out
+
+
+def read_config(config_file: Optional[str], no_config: bool):
+    """The configuration in force: --config FILE, else the one found from here up, else defaults."""
+    from .config import Config, ConfigError, find, load
+
+    if no_config:
+        return Config()
+    path = config_file if config_file is not None else find()
+    if path is None:
+        return Config()
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
 
 
 def use_color(output_file: Optional[str]) -> bool:
@@ -88,19 +103,25 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
               max_maccs: Optional[str] = None, max_flops: Optional[str] = None,
               max_memory_accesses: Optional[str] = None, max_compulsory_bytes: Optional[str] = None,
               max_weight_bytes: Optional[str] = None, max_peak_memory: Optional[str] = None,
-              strict: bool = False, ignore: Sequence[str] = (), output_file: Optional[str] = None,
+              strict: Optional[bool] = None, ignore: Sequence[str] = (), output_file: Optional[str] = None,
               exit_zero: bool = False, max_file_size: Optional[str] = None, max_layers: Optional[int] = None,
               max_yaml_nodes: Optional[int] = None, max_depth: Optional[int] = None,
               max_repeat: Optional[int] = None, max_call_depth: Optional[int] = None,
-              debug: bool = False) -> int:
+              config: Optional[str] = None, no_config: bool = False, debug: bool = False) -> int:
     """`netspec check`: schema, shapes, costs and budgets; 0 clean, 1 problems, 2 usage or I/O error.
 
     Takes exactly the options of `commands.check`; `debug` (tracebacks) is acted on by cli.main.
+    The configuration file supplies what the command line leaves unset (see netspec.config).
     """
     from .report import FORMATS, Report, render
 
     if output_format not in FORMATS:
         raise usage_error(f"unknown --output-format {output_format!r}; choose one of {', '.join(FORMATS)}")
+    team = read_config(config, no_config)
+    if budget_file is None:
+        budget_file = team.budget_file
+    ignore = [*team.ignore, *ignore]
+    strict = team.strict if strict is None else strict
     options = build_options(set_, budget_file, {
         "params": max_params, "maccs": max_maccs, "flops": max_flops,
         "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,
@@ -108,7 +129,7 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
         ignore, max_file_size, max_layers, max_yaml_nodes, max_depth, max_repeat, max_call_depth)
     from .pipeline import STDIN, check_path, check_stdin
 
-    paths = expand_paths(files)
+    paths = expand_paths(files, team)
     if not paths:
         raise usage_error("no spec files found in " + ", ".join(files))
     if paths.count(STDIN) > 1:

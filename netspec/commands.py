@@ -64,7 +64,9 @@ def check(
     max_peak_memory: Annotated[Optional[str], typer.Option(
         "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
         help="Budget for peak activation memory (8MiB).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+    strict: Annotated[Optional[bool], typer.Option(
+        "--strict/--no-strict", show_default=False,
+        help="Warnings fail the check too (--no-strict: they do not, whatever the config says).")] = None,
     ignore: Annotated[list[str], typer.Option("--ignore", metavar="CODES",
                                               help="Disable warning codes: NS401,NS404 (repeatable).")] = [],
     output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE",
@@ -81,6 +83,10 @@ def check(
                                                       help="Largest `repeat:` (default 10,000).")] = None,
     max_call_depth: Annotated[Optional[int], typer.Option(metavar="N",
                                                           help="Nested block calls (default 32).")] = None,
+    config: Annotated[Optional[str], typer.Option(
+        "--config", metavar="FILE",
+        help="Read defaults from this file (.netspec.yaml or pyproject.toml) instead of the one found.")] = None,
+    no_config: Annotated[bool, typer.Option("--no-config", help="Read no configuration file.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
     """Check specs: schema, shapes, costs and budgets. Exit 0 clean, 1 problems, 2 usage or I/O error."""
@@ -90,7 +96,8 @@ def check(
         max_compulsory_bytes=max_compulsory_bytes, max_weight_bytes=max_weight_bytes,
         max_peak_memory=max_peak_memory, strict=strict, ignore=ignore, output_file=output_file,
         exit_zero=exit_zero, max_file_size=max_file_size, max_layers=max_layers, max_yaml_nodes=max_yaml_nodes,
-        max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, debug=debug))
+        max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, config=config,
+        no_config=no_config, debug=debug))
 
 
 @app.command(short_help="Compare two versions of a spec (for PRs).")

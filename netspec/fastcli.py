@@ -18,7 +18,7 @@ from __future__ import annotations
 _HELP = frozenset({"-h", "--help"})
 
 # commands.check's options: (parameter, kind, default, option strings). The positional `files`
-# (a list of str) is the only argument. Boolean flags have no --no- form.
+# (a list of str) is the only argument. A boolean declared "--x/--no-x" sets True or False.
 CHECK_OPTIONS = (
     ("output_format", "str", "text", ("--output-format", "-f")),
     ("layers", "bool", False, ("--layers", "-l")),
@@ -32,7 +32,7 @@ CHECK_OPTIONS = (
     ("max_compulsory_bytes", "str", None, ("--max-compulsory-bytes",)),
     ("max_weight_bytes", "str", None, ("--max-weight-bytes",)),
     ("max_peak_memory", "str", None, ("--max-peak-memory", "--max-peak-activation-memory")),
-    ("strict", "bool", False, ("--strict",)),
+    ("strict", "bool", None, ("--strict/--no-strict",)),
     ("ignore", "list", [], ("--ignore",)),
     ("output_file", "str", None, ("--output-file", "-o")),
     ("exit_zero", "bool", False, ("--exit-zero",)),
@@ -42,9 +42,18 @@ CHECK_OPTIONS = (
     ("max_depth", "int", None, ("--max-depth",)),
     ("max_repeat", "int", None, ("--max-repeat",)),
     ("max_call_depth", "int", None, ("--max-call-depth",)),
+    ("config", "str", None, ("--config",)),
+    ("no_config", "bool", False, ("--no-config",)),
     ("debug", "bool", False, ("--debug",)),
 )
-_OPTIONS = {flag: (name, kind) for name, kind, _, flags in CHECK_OPTIONS for flag in flags}
+# flag -> (parameter, kind, value a bool flag sets); "--x/--no-x" declares both
+_OPTIONS = {}
+for _name, _kind, _, _flags in CHECK_OPTIONS:
+    for _decl in _flags:
+        _on, _, _off = _decl.partition("/")
+        _OPTIONS[_on] = (_name, _kind, True)
+        if _off:
+            _OPTIONS[_off] = (_name, _kind, False)
 
 
 def _int(text: str) -> int | None:
@@ -75,11 +84,11 @@ def parse(args: list[str]) -> dict | None:
         option = _OPTIONS.get(flag)
         if option is None:
             return None  # unknown option, combined short flags (-lq), -fjson, ...: typer's business
-        name, kind = option
+        name, kind, flag_value = option
         if kind == "bool":
             if eq:
                 return None
-            values[name] = True
+            values[name] = flag_value
             continue
         if eq:
             value = attached

@@ -13,7 +13,7 @@ import pytest
 
 from netspec.fastcli import CHECK_OPTIONS
 
-FLAGS = {"--layers", "--quiet", "--strict", "--exit-zero", "--debug", "--help"}
+FLAGS = {"--layers", "--quiet", "--strict", "--no-strict", "--exit-zero", "--no-config", "--debug", "--help"}
 
 
 def _help(*args: str) -> str:
@@ -51,7 +51,7 @@ def test_every_option_has_help_and_flags_have_no_metavar(command):
     options = _options(_help(command))
     for decl, help_text in options.items():
         assert help_text.strip(), f"{command} {decl} has no help line"
-        names = [p.strip() for p in decl.split(",")]
+        names = [p.strip() for p in re.split(r",| / ", decl)]
         if any(n in FLAGS for n in names):
             assert all(re.fullmatch(r"--?[\w-]+", n) for n in names), f"a flag shows a metavar: {decl!r}"
             assert "<bool>" not in decl
@@ -60,9 +60,9 @@ def test_every_option_has_help_and_flags_have_no_metavar(command):
 def test_check_help_names_every_option_in_full():
     text = _help("check")
     options = _options(text)
-    shown = {n.split()[0] for decl in options for n in decl.split(", ")}
+    shown = {n.split()[0] for decl in options for n in re.split(r", | / ", decl)}
     for _, _, _, flags in CHECK_OPTIONS:
-        for flag in flags:
+        for flag in (f for decl in flags for f in decl.split("/")):
             assert flag in shown, flag
     assert "-l, --layers                    Show the per-layer table." in text
     assert "--max-peak-memory, --max-peak-activation-memory BYTES" in text
