@@ -35,3 +35,31 @@ def parse_quantity(value, bytes_: bool = False) -> int:
 
     return round(Fraction(number) * factor)
 
+
+
+_TIME = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(s|ms|us|µs|μs|ns)\s*$")
+_TIME_DIVISORS = {"s": 1, "ms": 10**3, "us": 10**6, "µs": 10**6, "μs": 10**6, "ns": 10**9}
+
+
+def parse_time(value) -> float:
+    """5ms -> 0.005 seconds; `s`, `ms`, `us` (or `µs`) and `ns`. A bare number is refused (seconds or
+    milliseconds? the reader cannot tell), except 0."""
+    if isinstance(value, bool):
+        raise QuantityError(f"{value!r} is not a time")
+    if isinstance(value, (int, float)) and value == 0:
+        return 0.0
+    m = _TIME.match(str(value)) if len(str(value)) <= 60 else None
+    if not m:
+        raise QuantityError(f"{value!r} is not a time (a number with a unit: 5ms, 250us, 1.5s, 800ns)")
+    return float(m.group(1)) / _TIME_DIVISORS[m.group(2)]
+
+
+def parse_rate(value) -> float:
+    """A bandwidth: 2039GB/s, 1.6 TB/s, 68GB/s, 100 GiB/s -> bytes per second (the `/s` is required)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.endswith("/s"):
+        raise QuantityError(f"{value!r} is not a bandwidth (bytes per second: 68GB/s, 2TB/s, 100GiB/s)")
+    body = text[:-2].strip()
+    if not body.endswith("B"):
+        raise QuantityError(f"{value!r} is not a bandwidth (bytes per second: 68GB/s, 2TB/s, 100GiB/s)")
+    return float(parse_quantity(body, bytes_=True))
