@@ -11,16 +11,17 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic
-from .quantity import QuantityError, parse_quantity
+from .quantity import QuantityError, parse_quantity, parse_time
 from .report import units
 
-TOTAL_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes",
-              "peak_activation_memory")
-LAYER_KEYS = TOTAL_KEYS[:-1]
+LAYER_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes", "latency")
+TOTAL_KEYS = (*LAYER_KEYS[:-1], "peak_activation_memory", "latency")
 BYTE_KEYS = {"compulsory_bytes", "weight_bytes", "peak_activation_memory"}
+TIME_KEYS = {"latency"}  # seconds (`5ms`); judged only when a device is given (--device)
+SINGULAR = {"peak_activation_memory", "latency"}  # "... exceeds", not "... exceed"
 LABELS = {"params": "params", "maccs": "MACCs", "flops": "FLOPs", "memory_accesses": "memory accesses",
           "compulsory_bytes": "compulsory bytes", "weight_bytes": "weight bytes",
-          "peak_activation_memory": "peak activation memory"}
+          "peak_activation_memory": "peak activation memory", "latency": "estimated latency"}
 
 
 class BudgetError(Exception):
@@ -55,39 +56,52 @@ class BudgetSource:
 
 @dataclass(slots=True)
 class BudgetStatus:
-    """One limit against its actual value (the largest layer for a per-layer limit)."""
+    """One limit against its actual value (the largest layer for a per-layer limit). A latency limit
+    without a device has no actual value: it is shown as not judged."""
 
     limit: Limit
-    actual: int
+    actual: int | float | None
     layer: str | None = None
 
     @property
     def over(self) -> bool:
-        return self.actual > self.limit.value
+        return self.actual is not None and self.actual > self.limit.value
 
     def headroom_text(self) -> str:
         """`maccs 301M / 320M (94%)`: both sides in one unit."""
         key = ("per-layer " if self.limit.per_layer else "") + self.limit.key
+        if self.actual is None:
+            return f"{key} {self.limit.raw}: not judged (no latency estimate: give --device)"
         share = f"{100 * self.actual / self.limit.value:.0f}%" if self.limit.value else "-"
         where = f", largest {self.layer}" if self.layer else ""
         actual, limit = fmt_against(self.limit, self.actual)
         return f"{key} {actual} / {limit} ({share}{where})" + (" OVER" if self.over else "")
 
     def as_dict(self) -> dict:
-        return {"key": self.limit.key, "per_layer": self.limit.per_layer, "limit": self.limit.value,
-                "limit_text": self.limit.raw, "origin": self.limit.origin, "actual": self.actual,
-                "layer": self.layer, "ok": not self.over}
+        out = {"key": self.limit.key, "per_layer": self.limit.per_layer, "limit": self.limit.value,
+               "limit_text": self.limit.raw, "origin": self.limit.origin, "actual": self.actual,
+               "layer": self.layer, "ok": not self.over}
+        if self.actual is None:
+            out["note"] = "not judged: no latency estimate (no device given)"
+        return out
 
 
-def fmt(key: str, n: int) -> str:
+def fmt(key: str, n: int | float) -> str:
+    if key in TIME_KEYS:
+        return units.seconds(n)
     return units.nbytes(n) if key in BYTE_KEYS else units.count(n)
 
 
-def fmt_against(limit: Limit, *values: int) -> list[str]:
+def fmt_against(limit: Limit, *values: int | float) -> list[str]:
     """`values` and then the limit, in one unit: a byte limit written with an SI suffix (4M, 16MB)
-    shows every side in MB, otherwise in MiB. When rounding to three digits would make the first
-    value look like the limit (4.00 MB over 4.00 MB), every side is exact instead."""
+    shows every side in MB, otherwise in MiB; times in s/ms/µs. When rounding to three digits would
+    make the first value look like the limit (4.00 MB over 4.00 MB), every side is exact instead."""
     numbers = [*values, limit.value]
+    if limit.key in TIME_KEYS:
+        texts = [units.seconds(n) for n in numbers]
+        if texts[0] == texts[-1] and numbers[0] != numbers[-1]:
+            texts = [f"{n:.9g} s" for n in numbers]
+        return texts
     if limit.key in BYTE_KEYS:
         si = limit.raw.rstrip().upper().endswith(("K", "M", "G", "T", "KB", "MB", "GB", "TB"))
         texts = [units.nbytes(n, si=si) for n in numbers]
@@ -96,6 +110,11 @@ def fmt_against(limit: Limit, *values: int) -> list[str]:
     if texts[0] == texts[-1] and numbers[0] != numbers[-1]:
         texts = [f"{n:,}" + (" B" if limit.key in BYTE_KEYS else "") for n in numbers]
     return texts
+
+
+def parse_limit(key: str, value) -> int | float:
+    """A budget value: a time for `latency`, bytes for the byte keys, a count otherwise."""
+    return parse_time(value) if key in TIME_KEYS else parse_quantity(value, bytes_=key in BYTE_KEYS)
 
 
 def _raw(value) -> str:
@@ -126,7 +145,7 @@ def limits_from_mapping(mapping, where, per_layer: bool = False, problems: list 
             raise BudgetError(f"{where(mapping, key)}: [NS303] unknown budget key `{key}`"
                               + (f" (did you mean `{hint[0]}`?)" if hint else f"; known: {', '.join(keys)}"))
         try:
-            amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
+            amount = parse_limit(key, value)
             problem = None if amount <= 2**63 - 1 else \
                 Diagnostic("NS215", f"`{key}`: the budget {_raw(value)} is larger than 2**63 - 1")
         except (QuantityError, ValueError, OverflowError) as exc:
@@ -196,7 +215,7 @@ def command_line_budget(flags: dict) -> BudgetSource | None:
             continue
         flag = "--max-" + ("peak-memory" if key == "peak_activation_memory" else key.replace("_", "-"))
         try:
-            amount = parse_quantity(value, bytes_=key in BYTE_KEYS)
+            amount = parse_limit(key, value)
         except QuantityError as exc:
             raise BudgetError(f"{flag}: {exc}") from None
         limits.append(Limit(key, amount, _raw(value), flag))
@@ -213,53 +232,65 @@ def effective_limits(graph, path: str, sources: list[BudgetSource], problems: li
     return list(chosen.values())
 
 
-def judge(graph, totals, sources, path: str = "", anchor=None) -> tuple[list[Diagnostic], list[BudgetStatus]]:
+def judge(graph, totals, sources, path: str = "", anchor=None, latency=None) -> tuple[list[Diagnostic], list[BudgetStatus]]:
     """Diagnostics for every limit exceeded, and the status of every limit (for headroom).
 
     Network-wide violations are anchored at `anchor` (the spec's `name:` key), per-layer ones at
-    the YAML that wrote the layer.
+    the YAML that wrote the layer. `latency` (a netspec.latency.Estimate) judges `latency` limits;
+    without it they are reported as not judged.
     """
     diags: list[Diagnostic] = []
     statuses: list[BudgetStatus] = []
     limits = effective_limits(graph, path, sources, diags)
     if diags:  # the spec's budget has values that are no quantity: judge nothing against it
         return diags, statuses
+    on = f" on {latency.device.name}" if latency is not None else ""
     for limit in limits:
+        key = limit.key
+        label = LABELS[key]
+        where = on if key in TIME_KEYS else ""
+        verb = "exceeds" if key in SINGULAR else "exceed"
+        if key in TIME_KEYS and latency is None:
+            statuses.append(BudgetStatus(limit, None))
+            continue
         if not limit.per_layer:
-            actual = getattr(totals, limit.key)
+            actual = latency.latency if key in TIME_KEYS else getattr(totals, key)
             status = BudgetStatus(limit, actual)
             statuses.append(status)
             if status.over:
-                verb = "exceeds" if limit.key == "peak_activation_memory" else "exceed"
-                name = LABELS[limit.key] if limit.key == "peak_activation_memory" else f"total {LABELS[limit.key]}"
+                name = label if key in SINGULAR else f"total {label}"
                 shown, excess, bound = fmt_against(limit, actual, actual - limit.value)
                 diags.append(Diagnostic(
-                    "NS301", f"{name} {shown} {verb} the budget {bound} by {excess} "
+                    "NS301", f"{name} {shown}{where} {verb} the budget {bound} by {excess} "
                     f"({_excess(actual, limit.value)}) [budget at {limit.origin}]").at(anchor))
             continue
         worst, worst_layer = -1, None
-        for layer in graph.layers:
-            actual = getattr(layer.cost, limit.key)
+        for i, layer in enumerate(graph.layers):
+            actual = latency.layers[i].time if key in TIME_KEYS else getattr(layer.cost, key)
             if actual > worst:
                 worst, worst_layer = actual, layer
             if actual > limit.value:
                 shown, excess, bound = fmt_against(limit, actual, actual - limit.value)
                 diags.append(Diagnostic(
-                    "NS302", f"layer {layer.name}: {LABELS[limit.key]} {shown} exceed the per-layer "
+                    "NS302", f"layer {layer.name}: {label} {shown}{where} {verb} the per-layer "
                     f"budget {bound} by {excess} ({_excess(actual, limit.value)}) [budget at {limit.origin}]",
                     line=layer.source.line, column=layer.source.column, path=layer.source.path))
         statuses.append(BudgetStatus(limit, max(worst, 0), worst_layer.name if worst_layer else None))
     return diags, statuses
 
 
-def breaking_layers(graph, statuses: list[BudgetStatus]) -> dict[int, list[str]]:
-    """Layer index -> the per-layer budget keys it exceeds (the layers NS302 reports), for pictures."""
+def breaking_layers(graph, statuses: list[BudgetStatus], latency=None) -> dict[int, list[str]]:
+    """Layer index -> the per-layer budget keys it exceeds (the layers NS302 reports), for pictures.
+    A per-layer latency limit needs the estimate (`latency`, a netspec.latency.Estimate)."""
     out: dict[int, list[str]] = {}
     for s in statuses:
         if s.limit.per_layer and s.over:
             key, limit = s.limit.key, s.limit.value
+            if key in TIME_KEYS and latency is None:
+                continue
             for i, layer in enumerate(graph.layers):
-                if getattr(layer.cost, key) > limit:
+                value = latency.layers[i].time if key in TIME_KEYS else getattr(layer.cost, key)
+                if value > limit:
                     out.setdefault(i, []).append(key)
     return out
 

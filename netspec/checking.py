@@ -103,6 +103,7 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
               max_maccs: Optional[str] = None, max_flops: Optional[str] = None,
               max_memory_accesses: Optional[str] = None, max_compulsory_bytes: Optional[str] = None,
               max_weight_bytes: Optional[str] = None, max_peak_memory: Optional[str] = None,
+              max_latency: Optional[str] = None, device: Optional[str] = None, device_file: Optional[str] = None,
               strict: Optional[bool] = None, ignore: Sequence[str] = (), output_file: Optional[str] = None,
               exit_zero: bool = False, max_file_size: Optional[str] = None, max_layers: Optional[int] = None,
               max_yaml_nodes: Optional[int] = None, max_depth: Optional[int] = None,
@@ -125,8 +126,11 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
     options = build_options(set_, budget_file, {
         "params": max_params, "maccs": max_maccs, "flops": max_flops,
         "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,
-        "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory},
+        "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory, "latency": max_latency},
         ignore, max_file_size, max_layers, max_yaml_nodes, max_depth, max_repeat, max_call_depth)
+    options.device = device_option(device, device_file)
+    if max_latency is not None and options.device is None:
+        raise usage_error("--max-latency needs a device to estimate on: --device NAME or --device-file FILE")
     from .pipeline import STDIN, check_path, check_stdin
 
     paths = expand_paths(files, team)
@@ -138,6 +142,19 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
     report = Report(results=results, layers=layers, quiet=quiet, strict=strict, color=use_color(output_file))
     write_output(render(output_format, report), output_file)
     return exit_code(results, strict, exit_zero)
+
+
+def device_option(name: Optional[str], path: Optional[str]):
+    """`--device NAME` / `--device-file FILE` -> a netspec.device.Device, or None when neither was
+    given (then the device module is not even imported)."""
+    if name is None and path is None:
+        return None
+    from .device import DeviceError, resolve
+
+    try:
+        return resolve(name, path)
+    except DeviceError as exc:
+        raise usage_error(str(exc)) from None
 
 
 def exit_code(results, strict: bool, exit_zero: bool) -> int:

@@ -64,6 +64,13 @@ def check(
     max_peak_memory: Annotated[Optional[str], typer.Option(
         "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
         help="Budget for peak activation memory (8MiB).")] = None,
+    max_latency: Annotated[Optional[str], typer.Option(
+        "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")] = None,
+    device: Annotated[Optional[str], typer.Option(
+        "--device", metavar="NAME",
+        help="Estimate per-layer latency on a device profile (`netspec devices` lists them).")] = None,
+    device_file: Annotated[Optional[str], typer.Option(
+        "--device-file", metavar="FILE", help="Estimate latency on your own device profile (YAML).")] = None,
     strict: Annotated[Optional[bool], typer.Option(
         "--strict/--no-strict", show_default=False,
         help="Warnings fail the check too (--no-strict: they do not, whatever the config says).")] = None,
@@ -94,7 +101,8 @@ def check(
         files, output_format=output_format, layers=layers, quiet=quiet, set_=set_, budget_file=budget_file,
         max_params=max_params, max_maccs=max_maccs, max_flops=max_flops, max_memory_accesses=max_memory_accesses,
         max_compulsory_bytes=max_compulsory_bytes, max_weight_bytes=max_weight_bytes,
-        max_peak_memory=max_peak_memory, strict=strict, ignore=ignore, output_file=output_file,
+        max_peak_memory=max_peak_memory, max_latency=max_latency, device=device, device_file=device_file,
+        strict=strict, ignore=ignore, output_file=output_file,
         exit_zero=exit_zero, max_file_size=max_file_size, max_layers=max_layers, max_yaml_nodes=max_yaml_nodes,
         max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, config=config,
         no_config=no_config, debug=debug))
@@ -197,3 +205,26 @@ def export(
     from .export import export_command
 
     raise typer.Exit(export_command(spec, to=to, output=output_file, overrides=parse_set(set_)))
+
+
+@app.command()
+def devices(
+    names: Annotated[Optional[list[str]], typer.Argument(
+        help="Profiles to show (names or aliases); omit for all.", show_default=False)] = None,
+    output_format: Annotated[str, typer.Option("--output-format", "-f", help="text or json.")] = "text",
+    device_file: Annotated[list[str], typer.Option(
+        "--device-file", metavar="FILE", help="Also show (and check) this profile of your own; repeatable.")] = [],
+) -> None:
+    """List the device profiles for --device, every figure with its source (datasheet, date read)."""
+    from .device import DeviceError, find, read_profile, shipped
+    from .report import devices as render
+
+    if output_format not in ("text", "json"):
+        raise usage_error(f"unknown --output-format {output_format!r}; choose text or json")
+    try:
+        found = [find(n) for n in names] if names else [read_profile(p) for p in shipped()]
+        found += [read_profile(p) for p in device_file]
+    except DeviceError as exc:
+        raise usage_error(str(exc)) from None
+    sys.stdout.write(render.as_json(found) if output_format == "json" else render.text(found))
+

@@ -112,6 +112,16 @@ CODES: dict[str, Code] = _codes(
          "A single layer is over a `per_layer` budget."),
     Code("NS303", "invalid-budget", ERROR,
          "A budget from a policy file or the command line is not valid."),
+    Code("NS304", "no-latency-estimate", ERROR,
+         "--device was given but the device profile has no peak for the spec's dtype.",
+         "The estimate needs the device's dense peak at the spec's `dtype:` (float32, float16, bfloat16, "
+         "int8); `netspec devices` shows what each profile lists. Write the dtype the model will run at, "
+         "or add the figure, with its source, to a profile of your own (--device-file)."),
+    Code("NS305", "invalid-device-profile", ERROR,
+         "A device profile (--device-file, or a shipped one) is not valid; the run stops with exit 2.",
+         "Every figure needs a `value:` and a `source:` (a key of `sources:`, or `unverified` with a "
+         "`note:`), and every peak a `sparsity:` (dense or unstated). See `netspec devices` and the "
+         "profiles in netspec/devices/."),
     # --- NS4xx: lint warnings -------------------------------------------------------------------
     Code("NS401", "channels-not-multiple-of-8", WARNING,
          "A layer's output channels are not a multiple of 8, which most accelerators handle poorly."),

@@ -42,6 +42,7 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
     budgets: list = field(default_factory=list)  # extra budget sources, in precedence order
     ignore: tuple[str, ...] = ()  # codes disabled for the run
+    device: object = None  # netspec.device.Device: estimate latency on it (--device / --device-file)
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class FileResult:
     graph: object = None  # netspec.graph.Graph when the spec could be expanded
     totals: object = None  # netspec.cost.Totals when costs were computed
     budget: list = field(default_factory=list)  # netspec.budget.BudgetStatus entries
+    latency: object = None  # netspec.latency.Estimate when a device was given and has the spec's dtype
     io_error: bool = False
 
     @property
@@ -89,10 +91,18 @@ def check_loaded(loaded: Loaded, path: str, options: Options | None = None) -> F
         result.diagnostics += overflow
         result.totals = None
         return _finish(result, path, options)
+    if options.device is not None:  # only with --device: nothing of this is imported otherwise
+        from .latency import estimate, unavailable
+
+        result.latency = estimate(graph, options.device)
+        if result.latency is None:
+            anchor = data.value_span("dtype") if "dtype" in data else data.key_span("name")
+            result.diagnostics.append(unavailable(graph, options.device, anchor))
     from .budget import judge
     from .lint import lint
 
-    budget_diags, result.budget = judge(graph, result.totals, options.budgets, path, data.key_span("name"))
+    budget_diags, result.budget = judge(graph, result.totals, options.budgets, path, data.key_span("name"),
+                                        result.latency)
     result.diagnostics += budget_diags
     result.diagnostics += lint(graph, result.totals)
     return _finish(result, path, options)

@@ -60,9 +60,20 @@ def test_importtime_of_the_real_entry_point(args):
 def test_check_of_a_valid_spec_imports_none_of_the_heavy_or_error_only_modules():
     modules, code, _ = _probe(["check", os.path.join(ROOT, "specs", "examples", "seed_conv3x3.yaml")],
                               mods=("jsonschema", "pydantic", "rich", "typer", "click", "difflib",
-                                    "netspec.report.html", "netspec.report.graphview", "netspec.report.mermaid"))
+                                    "netspec.report.html", "netspec.report.graphview", "netspec.report.mermaid",
+                                    "netspec.device", "netspec.latency", "torch"))
     assert code == 0
     assert modules == set(), f"`netspec check` of a valid spec imported {sorted(modules)}"
+
+
+def test_check_with_a_device_stays_on_the_fast_path():
+    """--device loads the profile and the estimate, and still no typer, jsonschema or torch."""
+    modules, code, stdout = _probe(["check", os.path.join(ROOT, "specs", "tiny.yaml"), "--device", "orin-nano"],
+                                   mods=("jsonschema", "typer", "click", "torch", "netspec.device",
+                                         "netspec.latency"))
+    assert code == 0, stdout
+    assert modules == {"netspec.device", "netspec.latency"}
+    assert "latency" in stdout
 
 
 def test_check_of_an_invalid_spec_still_gets_jsonschema_messages(tmp_path):

@@ -13,7 +13,9 @@ def _attr(v):
     return list(v) if isinstance(v, tuple) else v
 
 
-def layer_dict(graph, layer) -> dict:
+def layer_dict(graph, layer, timing=None) -> dict:
+    """One layer's facts; `timing` (a netspec.latency.LayerTime, with --device) adds `latency`,
+    `bound`, `compute_time`, `memory_time`, `overhead_time` and `kernels`."""
     src = layer.source
     out = {
         "name": layer.name,
@@ -28,6 +30,8 @@ def layer_dict(graph, layer) -> dict:
     if layer.note:
         out["note"] = layer.note
     out.update(layer.cost.as_dict())
+    if timing is not None:
+        out.update(timing.as_dict())
     out["parts"] = [{"label": r.label, **r.as_dict()} for r in layer.rows]
     return out
 
@@ -41,7 +45,10 @@ def network_dict(result) -> dict | None:
     t["peak_layer"] = totals.peak_layer
     t["arithmetic_intensity"] = round(totals.arithmetic_intensity, 4)
     t["layers"] = len(graph.layers)
-    return {
+    est = result.latency
+    if est is not None:
+        t.update(est.totals_dict())
+    out = {
         "name": graph.name,
         "input": list(graph.input),
         "batch": graph.batch,
@@ -50,8 +57,12 @@ def network_dict(result) -> dict | None:
         "output": list(graph.shape_of(graph.output_ref)),
         "totals": t,
         "budget": [b.as_dict() for b in result.budget],
-        "layers": [layer_dict(graph, layer) for layer in graph.layers],
+        "layers": [layer_dict(graph, layer, est.layers[i] if est is not None else None)
+                   for i, layer in enumerate(graph.layers)],
     }
+    if est is not None:
+        out["device"] = est.device_dict()
+    return out
 
 
 def file_dict(result) -> dict:

@@ -54,14 +54,15 @@ def network_view(result) -> dict | None:
         index[layer.name] = i
         for r in layer.inputs:
             edges += (r, i)
-    cols = columns(graph)
+    latency = getattr(result, "latency", None)  # with --device: the table's latency and bound columns
+    cols = columns(graph, latency)
     kinds, cells = [], []
-    for kind, row in rows(graph, totals):
+    for kind, row in rows(graph, totals, latency=latency):
         kinds.append(kind[0].upper())
         cells.append(row)
     human = {k: fmt(k, getattr(totals, k)) for k in TOTAL_KEYS}
     return {**graphview.build(graph).as_dict(), "edges": edges, "live": live_memory(graph),
-            "over": {str(i): keys for i, keys in breaking_layers(graph, result.budget).items()},
+            "over": {str(i): keys for i, keys in breaking_layers(graph, result.budget, latency).items()},
             "table": {"columns": list(cols), "kinds": "".join(kinds), "rows": cells,
                       "numeric": [c in NUMERIC for c in cols],
                       "sort": {c: SORT_KEYS[c] for c in cols if c in SORT_KEYS}},

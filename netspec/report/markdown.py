@@ -35,6 +35,11 @@ def file_section(result, layers: bool) -> list[str]:
                 ("memory accesses", units.count(t.memory_accesses)),
                 ("compulsory traffic", units.nbytes(t.compulsory_bytes)), ("weights", units.nbytes(t.weight_bytes)),
                 ("peak activation memory", f"{units.nbytes(t.peak_activation_memory)} at `{t.peak_layer}`")]
+        est = result.latency
+        if est is not None:
+            body += [(f"latency on `{est.device.name}` (roofline estimate, {est.dtype})", units.seconds(est.latency)),
+                     (f"throughput at batch {est.batch}", f"{est.throughput:,.1f} samples/s"),
+                     ("time in memory-bound layers", f"{100 * est.memory_bound_share:.0f}%")]
         out += _md_table(("total", "value"), body) + [""]
         if result.budget:
             out += _md_table(("budget", "limit", "actual", "used", "status"), [
@@ -44,7 +49,8 @@ def file_section(result, layers: bool) -> list[str]:
                  "❌ over" if b.over else "✅") for b in result.budget]) + [""]
         if layers:
             out += ["<details><summary>Layers</summary>", ""]
-            out += _md_table(columns(result.graph), [cells for _, cells in rows(result.graph, t)])
+            out += _md_table(columns(result.graph, result.latency),
+                             [cells for _, cells in rows(result.graph, t, latency=result.latency)])
             star = top_note(result.graph)
             out += (["", _cell(star.replace("*", "\\*", 1))] if star else []) + ["", "</details>", ""]
     return out

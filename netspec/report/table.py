@@ -7,14 +7,15 @@ from ..ops import fmt_shape
 from . import units
 
 COLUMNS = ("#", "layer", "type", "input", "output", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs")
-NUMERIC = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs"}
+NUMERIC = {"#", "params", "MACCs", "FLOPs", "mem.acc", "%MACCs", "latency"}
+LATENCY_COLUMNS = ("latency", "bound")  # with --device
 TOP = 3
 
 
-def columns(graph) -> tuple[str, ...]:
-    """The table's columns; `connected to` only when some layer reads other than the layer before
-    it, `note` only when some layer has a note."""
-    extra = ()
+def columns(graph, latency=None) -> tuple[str, ...]:
+    """The table's columns; `latency` and `bound` with a latency estimate (--device), `connected to`
+    only when some layer reads other than the layer before it, `note` only when some layer has a note."""
+    extra = LATENCY_COLUMNS if latency is not None else ()
     if any(_connected(graph, i, layer) for i, layer in enumerate(graph.layers)):
         extra += ("connected to",)
     if any(layer.note for layer in graph.layers):
@@ -57,15 +58,18 @@ def _input_shapes(graph, layer) -> str:
     return ", ".join(shapes)
 
 
-def rows(graph, totals, human: bool = True):
+def rows(graph, totals, human: bool = True, latency=None):
     """Yield (kind, cells) for every row: 'layer' rows, 'part' sub-rows, then the 'total' row.
 
     A layer's own row shows its op's part; fused batchnorm/activation and the second half of a
-    separable follow as sub-rows, so the rows add up to the total.
+    separable follow as sub-rows, so the rows add up to the total. With a latency estimate
+    (netspec.latency.Estimate) a layer row gives its time and bound; sub-rows leave them blank (a
+    layer's kernels are not its cost parts), and the total row gives the estimate and the share
+    of time in memory-bound layers.
     """
     fmt = units.count if human else str
     top = top_layers(graph)
-    extra = columns(graph)[len(COLUMNS):]
+    extra = columns(graph, latency)[len(COLUMNS):]
     blank = ("",) * len(extra)
     for i, layer in enumerate(graph.layers):
         for k, row in enumerate(layer.rows):
@@ -78,9 +82,14 @@ def rows(graph, totals, human: bool = True):
                      units.percent(row.maccs, totals.maccs) if row.maccs else "")
             if first:
                 facts = {"connected to": _connected(graph, i, layer), "note": layer.note or ""}
+                if latency is not None:
+                    t = latency.layers[i]
+                    facts.update(latency=units.seconds(t.time), bound=t.bound or "-")
                 cells += tuple(facts[c] for c in extra)
             else:
                 cells += blank
             yield ("layer" if first else "part"), cells
+    total = {"latency": units.seconds(latency.latency), "bound": f"{100 * latency.memory_bound_share:.0f}% mem"} \
+        if latency is not None else {}
     yield "total", ("", "total", "", "", "", fmt(totals.params), fmt(totals.maccs), fmt(totals.flops),
-                    fmt(totals.memory_accesses), "100%" if totals.maccs else "") + blank
+                    fmt(totals.memory_accesses), "100%" if totals.maccs else "") + tuple(total.get(c, "") for c in extra)

@@ -34,13 +34,23 @@ def summary_line(result) -> str:
             f"{units.count(t.memory_accesses)}, peak activations {units.nbytes(t.peak_activation_memory)}")
 
 
+def latency_line(result) -> str | None:
+    """`  latency 4.21 ms on jetson-orin-nano-8gb (roofline estimate, float32): ...` with --device."""
+    est = result.latency
+    if est is None:
+        return None
+    return (f"  latency {units.seconds(est.latency)} on {est.device.name} (roofline estimate, {est.dtype}, "
+            f"{est.device.execution} execution): {est.throughput:,.1f} samples/s at batch {est.batch}; "
+            f"{100 * est.memory_bound_share:.0f}% of the time in memory-bound layers")
+
+
 def budget_lines(result) -> list[str]:
     return [f"  budget {b.headroom_text()}" for b in result.budget]
 
 
 def layer_table(result) -> str:
-    header = columns(result.graph)
-    table = [header] + [cells for _, cells in rows(result.graph, result.totals)]
+    header = columns(result.graph, result.latency)
+    table = [header] + [cells for _, cells in rows(result.graph, result.totals, latency=result.latency)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = []
     for n, r in enumerate(table):
@@ -53,6 +63,9 @@ def layer_table(result) -> str:
     lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {_visible(t.peak_layer)}; "
                  f"compulsory traffic {units.nbytes(t.compulsory_bytes)}, weights {units.nbytes(t.weight_bytes)}, "
                  f"arithmetic intensity {t.arithmetic_intensity:.1f} FLOPs/byte" + (f"; {star}" if star else ""))
+    if result.latency is not None:
+        lines.append(f"latency: roofline estimate on {result.latency.device.name} with the profile's efficiencies, "
+                     "not a measurement; bound = the larger of the compute and memory terms")
     return "\n".join(lines)
 
 
@@ -74,6 +87,9 @@ def render(report) -> str:
                 out.append(layer_table(result))
             if not report.quiet and not bad:
                 out.append(summary_line(result))
+                line = latency_line(result)
+                if line:
+                    out.append(line)
                 out.extend(budget_lines(result))
     n = len(report.results)
     if errors or warnings:
