@@ -228,3 +228,17 @@ def devices(
         raise usage_error(str(exc)) from None
     sys.stdout.write(render.as_json(found) if output_format == "json" else render.text(found))
 
+
+@app.command()
+def calibrate(
+    output_file: Annotated[str, typer.Option("--output-file", "-o", metavar="FILE",
+                                             help="Write the measured profile here (YAML).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", metavar="N", help="PyTorch threads to measure with (default: PyTorch's, all cores).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="The profile's name (default: the file's).")] = None,
+) -> None:
+    """Measure this machine's device profile (needs PyTorch; under a minute). Use it with --device-file."""
+    from .calibrate import calibrate_command
+
+    raise typer.Exit(calibrate_command(output_file, force=force, threads=threads, name=name))
