@@ -138,17 +138,28 @@ class Progress:
         self.stream.flush()
 
 
-def median_time(fn, runs: int = 7, min_seconds: float = 0.05, warmup: int = 2) -> float:
-    """Median wall time of `fn()` over at least `runs` calls and `min_seconds`, after a warm-up."""
+# The clock of the measurements: wall time, or with one torch thread this thread's CPU time, which
+# is the same on a quiet machine and barely moved by other processes sharing the core.
+_clock = time.perf_counter
+
+
+def quick_time(fn, runs: int = 10, min_seconds: float = 0.05, warmup: int = 2, evict=None) -> float:
+    """A low percentile (the 20th) of `fn()`'s time over at least `runs` calls and `min_seconds`,
+    after a warm-up: the machine's own speed, little moved by other processes that take the core
+    for a while (a median moves with them; on a quiet machine the two agree). `evict()`, untimed,
+    runs before every call."""
     for _ in range(warmup):
         fn()
     times: list[float] = []
     start = time.perf_counter()
     while len(times) < runs or (time.perf_counter() - start < min_seconds and len(times) < 1000):
-        t0 = time.perf_counter()
+        if evict is not None:
+            evict()
+        t0 = _clock()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        times.append(_clock() - t0)
+    times.sort()
+    return times[len(times) // 5]
 
 
 def _gemm_peak(torch, dtype_name: str) -> float | None:
@@ -166,7 +177,7 @@ def _gemm_peak(torch, dtype_name: str) -> float | None:
                 dt = getattr(torch, dtype_name)
                 a, b = torch.randn(n, n, dtype=dt), torch.randn(n, n, dtype=dt)
                 fn = lambda: torch.matmul(a, b)  # noqa: E731
-            t = median_time(fn, runs=5, min_seconds=0.05)
+            t = quick_time(fn, runs=6, min_seconds=0.05)
         except (RuntimeError, TypeError, NotImplementedError):
             return None
         rate = 2 * n ** 3 / t
@@ -177,7 +188,7 @@ def _gemm_peak(torch, dtype_name: str) -> float | None:
 def _copy_bandwidth(torch, nbytes: int) -> float:
     x = torch.empty(nbytes // 4, dtype=torch.float32).normal_()
     y = torch.empty_like(x)
-    t = min(median_time(lambda: y.copy_(x), runs=7, min_seconds=0.05) for _ in range(2))
+    t = quick_time(lambda: y.copy_(x), runs=10, min_seconds=0.05)
     return 2 * x.numel() * 4 / t
 
 
@@ -203,7 +214,16 @@ def _spec(inp: str, layer: str, name: str = "calibration") -> str:
     return f"netspec: 1\nname: {name}\ninput: {inp}\nlayers:\n  - {layer}\n"
 
 
-def _time_case(torch, family: str, inp: str, layer: str) -> Case:
+def evictor(torch, nbytes: int):
+    """A function that overwrites `nbytes` of memory: run before a timed call, it leaves the caches as
+    a layer finds them inside a network, where the layers before it have replaced their contents
+    (timing one layer over and over with hot caches made small layers look 3-5x faster than they
+    run in a model)."""
+    buf = torch.zeros(max(nbytes, 1 << 20) // 4)
+    return lambda: buf.add_(1.0)
+
+
+def _time_case(torch, family: str, inp: str, layer: str, evict) -> Case:
     """One single-layer network: netspec's FLOPs and bytes for it, and its measured time."""
     from .export.torch import build
     from .latency import kernels
@@ -216,21 +236,21 @@ def _time_case(torch, family: str, inp: str, layer: str) -> Case:
     model = build(graph).eval()
     x = torch.randn(1, *(graph.input[-1:] + graph.input[:-1]))
     with torch.no_grad():
-        t = median_time(lambda: model(x), runs=7, min_seconds=0.1)
+        t = quick_time(lambda: model(x), runs=10, min_seconds=0.1, evict=evict)
     (flops, nbytes, _), = kernels(graph.layers[0], True, graph.batch, graph.dtype_bytes)
     return Case(family, f"{graph.layers[0].type} {inp}", sum(f for _, f in flops), nbytes, t)
 
 
-def _overhead(torch) -> float:
-    """Per-module time of a chain of 64 ReLUs on an 8-element tensor: dispatch, not work."""
+def _overhead(torch, evict) -> float:
+    """The time of one ReLU module on an 8-element tensor, caches evicted before it: dispatch, not work."""
     from .export.torch import build
     from .pipeline import check_text
 
-    text = "netspec: 1\nname: overhead\ninput: {channels: 8}\nlayers:\n  - {type: relu, repeat: 64}\n"
+    text = "netspec: 1\nname: overhead\ninput: {channels: 8}\nlayers:\n  - {type: relu}\n"
     model = build(check_text(text).graph).eval()
     x = torch.randn(1, 8)
     with torch.no_grad():
-        return median_time(lambda: model(x), runs=21, min_seconds=0.1) / 64
+        return quick_time(lambda: model(x), runs=30, min_seconds=0.05, evict=evict)
 
 
 def fit(cases: list[Case], peak: float, bandwidth: float, overhead: float,
@@ -262,15 +282,17 @@ def fit(cases: list[Case], peak: float, bandwidth: float, overhead: float,
 
 
 def measure(threads: int | None = None, progress: Progress | None = None) -> Measurement:
-    """Run every microbenchmark and fit the efficiencies (about half a minute on a laptop core)."""
+    """Run every microbenchmark and fit the efficiencies (about 10 s on one core here)."""
     import torch
 
     from .ops import REGISTRY
 
+    global _clock
     started = time.perf_counter()
     if threads:
         torch.set_num_threads(threads)
     m = Measurement(threads=torch.get_num_threads())
+    _clock = time.thread_time if m.threads == 1 else time.perf_counter
     families = [f for f in FAMILIES if f != "attention" or "attention" in REGISTRY]
     total = 4 + 2 + 1 + sum(len(CASES[f]) for f in families)
     progress = progress or Progress(total)
@@ -290,13 +312,14 @@ def measure(threads: int | None = None, progress: Progress | None = None) -> Mea
     else:
         m.skipped.append(("on-chip bandwidth", "no L2 cache size found in /sys"))
     progress.step("on-chip copy")
-    m.overhead = _overhead(torch)
+    evict = evictor(torch, 2 * (l2 or 2 << 20))
+    m.overhead = _overhead(torch, evict)
     progress.step("per-kernel overhead")
     by_family: dict[str, list[Case]] = {}
     for fam in families:
         for inp, layer in CASES[fam]:
             try:
-                by_family.setdefault(fam, []).append(_time_case(torch, fam, inp, layer))
+                by_family.setdefault(fam, []).append(_time_case(torch, fam, inp, layer, evict))
             except Exception as exc:  # an op the export does not map yet: that family keeps the default
                 m.skipped.append((f"{fam} {layer}", f"{type(exc).__name__}: {exc}"))
             progress.step(f"{fam} {inp}")
@@ -371,7 +394,8 @@ def profile_yaml(m: Measurement, name: str, when: str) -> str:
         f"    measured: {when}",
         f'    host: "{cpu}, {os.cpu_count()} CPUs, {m.threads} thread(s), PyTorch {torch.__version__}"',
         "    method: matrix products, tensor copies and single-layer networks exported by netspec, timed "
-        "(median) in eval mode under no_grad",
+        f"(20th percentile of >= 10 calls, {'CPU time of the one thread' if m.threads == 1 else 'wall time'}) "
+        "in eval mode under no_grad",
     ]
     if m.skipped:
         lines.append("# Not measured: " + "; ".join(f"{w} ({why})" for w, why in m.skipped))
