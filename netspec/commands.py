@@ -207,7 +207,7 @@ def export(
     raise typer.Exit(export_command(spec, to=to, output=output_file, overrides=parse_set(set_)))
 
 
-@app.command()
+@app.command(short_help="List the device profiles for --device, with sources.")
 def devices(
     names: Annotated[Optional[list[str]], typer.Argument(
         help="Profiles to show (names or aliases); omit for all.", show_default=False)] = None,
@@ -215,7 +215,8 @@ def devices(
     device_file: Annotated[list[str], typer.Option(
         "--device-file", metavar="FILE", help="Also show (and check) this profile of your own; repeatable.")] = [],
 ) -> None:
-    """List the device profiles for --device, every figure with its source (datasheet, date read)."""
+    """List the device profiles for --device, every figure with its source (the page it was read
+    from and when, or `unverified` and why) and its dense/sparse mark."""
     from .device import DeviceError, find, read_profile, shipped
     from .report import devices as render
 
@@ -229,7 +230,7 @@ def devices(
     sys.stdout.write(render.as_json(found) if output_format == "json" else render.text(found))
 
 
-@app.command()
+@app.command(short_help="Measure this machine's device profile (PyTorch).")
 def calibrate(
     output_file: Annotated[str, typer.Option("--output-file", "-o", metavar="FILE",
                                              help="Write the measured profile here (YAML).")],
@@ -238,7 +239,9 @@ def calibrate(
         "--threads", metavar="N", help="PyTorch threads to measure with (default: PyTorch's, all cores).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="The profile's name (default: the file's).")] = None,
 ) -> None:
-    """Measure this machine's device profile (needs PyTorch; under a minute). Use it with --device-file."""
+    """Measure this machine's device profile with PyTorch microbenchmarks (GEMM peaks, bandwidth,
+    overhead, efficiency per op family), in under a minute; use it with --device-file. Never
+    overwrites FILE without --force. Exit 0 written, 2 usage or set-up problem."""
     from .calibrate import calibrate_command
 
     raise typer.Exit(calibrate_command(output_file, force=force, threads=threads, name=name))

@@ -97,8 +97,9 @@ class Device:
 # reading a profile
 
 
-class _Reader:
-    """Checks one loaded profile, with every message at `file:line:col`."""
+class _Checker:
+    """The generic checks of a loaded profile's nodes (types, known keys, figures with their sources),
+    every message at `file:line:col`."""
 
     def __init__(self, path: str, data) -> None:
         self.path = path
@@ -178,6 +179,10 @@ class _Reader:
         elif not isinstance(source, str) or source not in self.sources:
             raise self.fail(node, "source", f"`{label}`: source `{source}` is not listed under `sources:`", value=True)
         return source
+
+
+class _Reader(_Checker):
+    """Reads one loaded profile into a Device: its sections, in the order the format lists them."""
 
     def read(self) -> Device:
         data = self.data

@@ -88,6 +88,13 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Make that layer cheaper (fewer filters, a stride, a separable conv) or raise `per_layer`.'),
     "NS303": ('$ netspec check specs --budget-file team.yaml   # team.yaml: budget: {macs: 300M}',
               'Fix the policy file or flag: known keys, quantities such as 300M or 8MiB.'),
+    "NS304": ('$ netspec check specs/mobilenet_v2.yaml --device apple-a17-pro   # float32 spec, an int8-only NPU',
+              'Write the dtype the model runs at (`dtype: int8`), or estimate on a profile of your own '
+              '(--device-file) that lists the figure, with its source.'),
+    "NS305": ('$ netspec check spec.yaml --device-file mine.yaml   # mine.yaml: float32: {value: 10G}',
+              'Give the figure its `source:` (a key of `sources:` with title, url and read date, or '
+              '`unverified` with a `note:`) and every peak its `sparsity: dense`; `netspec devices` '
+              'shows the shipped profiles as models.'),
     "NS401": (_SPEC + '  - {type: conv, filters: 12, kernel: 3}\n  - {type: conv, filters: 16, kernel: 1}\n',
               'Round the width to a multiple of 8 (`make_divisible(v, 8)`), or ignore the code for that layer.'),
     "NS402": (_SPEC + '  - {type: conv, filters: 8, kernel: 3}\n  - {type: flatten}\n  - {type: dense, units: 64}\n',

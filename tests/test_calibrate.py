@@ -77,7 +77,7 @@ def test_without_torch_it_says_how_to_install(tmp_path):
             f"main(['calibrate', '-o', {str(tmp_path / 'x.yaml')!r}])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 2
-    assert "calibrate needs PyTorch, which is not installed: pip install 'netspec[torch]'" in out.stderr
+    assert "calibrate needs PyTorch, which is not installed: pip install 'netspec-cli[torch]'" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "x.yaml").exists()
 
