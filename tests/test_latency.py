@@ -341,3 +341,14 @@ def test_time_and_bandwidth_quantities():
     for bad in ("68GB", "68G/s", "fast/s"):
         with pytest.raises(QuantityError):
             parse_rate(bad)
+
+
+def test_html_report_carries_the_estimate(cli, write, tmp_path):
+    path = write("small.yaml", TINY)
+    dev = write("dev.yaml", PROFILE.format(execution="fused", on_chip=""))
+    team = write("team.yaml", "budget:\n  per_layer: {latency: 0.1ms}\n")
+    out = tmp_path / "r.html"
+    r = cli("check", path, "--device-file", dev, "--budget-file", team, "-f", "html", "-o", str(out))
+    assert r.code == 1  # c1 is over its per-layer latency budget
+    page = out.read_text()
+    assert '"latency","bound"' in page and '"over":{"0":["latency"]}' in page
