@@ -138,6 +138,8 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
         raise usage_error("no spec files found in " + ", ".join(files))
     if paths.count(STDIN) > 1:
         raise usage_error("standard input (-) can be read only once")
+    if output_format == "mermaid" and len(paths) > 1:
+        raise usage_error(f"--output-format mermaid draws one spec, and {len(paths)} were given")
     results = [check_stdin(options) if p == STDIN else check_path(p, options) for p in paths]
     report = Report(results=results, layers=layers, quiet=quiet, strict=strict, color=use_color(output_file))
     write_output(render(output_format, report), output_file)

@@ -48,7 +48,7 @@ def check(
         help="Spec files, directories of *.yaml/*.yml specs, or - for standard input.")],
     output_format: Annotated[str, typer.Option(
         "--output-format", "-f", metavar="FORMAT",
-        help="text, json, markdown, csv, github, sarif or html (one self-contained page; use -o).")] = "text",
+        help="text, json, markdown, csv, github, sarif, html (one self-contained page; use -o) or mermaid.")] = "text",
     layers: Annotated[bool, typer.Option("--layers", "-l", help="Show the per-layer table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",

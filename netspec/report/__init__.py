@@ -17,6 +17,7 @@ FORMATS = {
     "github": "github",
     "sarif": "sarif",
     "html": "html",
+    "mermaid": "mermaid",
 }
 
 

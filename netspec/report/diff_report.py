@@ -104,6 +104,13 @@ def render_markdown(diff) -> str:
     out += ["", f"Budget: base {_budget_text(diff.base)}; head {_budget_text(diff.head)}."]
     for f in diff.failures:
         out.append(f"\n❌ **{f}**")
+    if any(c.status != "same" for c in diff.layers):
+        from . import mermaid
+
+        drawing = mermaid.diff_embeddable(diff)
+        if drawing is not None:
+            out += ["", "<details open><summary>The changed part of the graph</summary>", "",
+                    *mermaid.fenced(drawing), "", "</details>"]
     return "\n".join(out) + "\n"
 
 
@@ -127,4 +134,17 @@ def render_json(diff) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+def render_html(diff) -> str:
+    from .html import render_diff
+
+    return render_diff(diff)
+
+
+def render_mermaid(diff) -> str:
+    from .mermaid import render_diff
+
+    return render_diff(diff)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html,
+             "mermaid": render_mermaid}

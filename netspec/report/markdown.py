@@ -53,7 +53,18 @@ def file_section(result, layers: bool) -> list[str]:
                              [cells for _, cells in rows(result.graph, t, latency=result.latency)])
             star = top_note(result.graph)
             out += (["", _cell(star.replace("*", "\\*", 1))] if star else []) + ["", "</details>", ""]
+        out += graph_section(result)
     return out
+
+
+def graph_section(result) -> list[str]:
+    """The network as a Mermaid flowchart (GitHub draws it), when it is small enough to read."""
+    from .mermaid import embeddable, fenced
+
+    drawing = embeddable(result.graph)
+    if drawing is None:
+        return []
+    return ["<details><summary>Graph</summary>", "", *fenced(drawing), "", "</details>", ""]
 
 
 def render(report) -> str:
