@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -52,3 +53,22 @@ def write(tmp_path):
 
 
 sys.path.insert(0, str(ROOT / "tests"))
+
+
+@pytest.fixture
+def changed_repo(tmp_path):
+    """A git repo whose net.yaml gains a layer, loses one and widens one in its last commit."""
+    base = (ROOT / "specs" / "tiny.yaml").read_text()
+    head = base.replace("  - {name: dropout, type: dropout, rate: 0.2}\n", "") \
+        .replace("  - {name: pool, type: global_avgpool}\n",
+                 "  - {name: extra, type: conv, filters: 128, kernel: 1}\n  - {name: pool, type: global_avgpool}\n") \
+        .replace("classes: 10", "classes: 20")
+    assert head != base
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "net.yaml").write_text(base)
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=tmp_path, check=True)
+    (tmp_path / "net.yaml").write_text(head)
+    subprocess.run([*git, "commit", "-qam", "head"], cwd=tmp_path, check=True)
+    return tmp_path

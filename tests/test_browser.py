@@ -209,3 +209,51 @@ def test_hostile_text_is_shown_as_text(browser, tmp_path):
     assert page.evaluate("document.scripts.length") == 2
     assert page.title().startswith("netspec: hostile (") and "we<ird>&\"'.yaml" in page.title()
     assert o.dialogs == [] and o.errors == [] and o.requests == []
+
+
+def test_diff_report(browser, changed_repo):
+    repo = changed_repo
+    args = ["diff", "HEAD~1:net.yaml", "net.yaml"]
+    want = json.loads(subprocess.run([sys.executable, "-m", "netspec", *args, "-f", "json"], cwd=repo,
+                                     capture_output=True, text=True, timeout=120).stdout)
+    out = repo / "diff.html"
+    proc = subprocess.run([sys.executable, "-m", "netspec", *args, "-f", "html", "-o", str(out)], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    o = open_page(browser, out)
+    page = o.page
+    shoot(page, "diff-1280x800")
+    # totals with deltas: exactly the JSON diff's
+    for metric, t in want["totals"].items():
+        row = page.locator(f"tr[data-metric={metric}] td[data-exact]")
+        assert [int(x) for x in row.evaluate_all("els => els.map(e => e.dataset.exact)")] == [t["base"], t["head"]]
+    status = {c["name"]: c["status"] for c in want["layers"]}
+    assert set(status.values()) == {"added", "removed", "changed"}
+    listed = page.eval_on_selector_all("tr[data-change]", "els => els.map(e => [e.dataset.change, e.className])")
+    assert {name: cls.removeprefix("st-") for name, cls in listed} == status
+    sides = {}
+    for side in ("base", "head"):
+        panel = page.locator(f"section.side-{side}")
+        panel.locator("button[data-action=unfold]").click()
+        panel.locator("text=Fit").click()
+        page.wait_for_timeout(100)
+        sides[side] = dict(panel.locator("g.node[data-layer]").evaluate_all(
+            "els => els.map(e => [e.dataset.layer, e.getAttribute('class')])"))
+    base_names = {c for c, s in status.items() if s != "added"}
+    head_names = {c for c, s in status.items() if s != "removed"}
+    assert base_names <= set(sides["base"]) and head_names <= set(sides["head"])
+    assert len(sides["head"]) == 12 and len(sides["base"]) == 12  # tiny: one layer in, one out
+    for side, drawn in sides.items():
+        marked = {name: re.search(r"st-(\w+)", cls).group(1) for name, cls in drawn.items() if "st-" in cls}
+        assert marked == {n: s for n, s in status.items() if n in drawn}, side
+    page.locator("tr[data-change=extra] a").click()
+    expect(page.locator(".details h3")).to_have_text("extra")
+    shoot(page, "diff-selected-1280x800")
+    assert o.errors == [] and o.requests == [] and o.dialogs == []
+    page.context.close()
+    o = open_page(browser, out, PHONE)
+    assert o.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    shoot(o.page, "diff-phone")
+    shoot(o.page, "diff-phone-full", full=True)
+    assert o.errors == [] and o.requests == []
+    o.page.context.close()

@@ -70,26 +70,8 @@ def test_mermaid_takes_one_spec(cli):
     assert r.code == 2 and "draws one spec" in r.err
 
 
-@pytest.fixture
-def repo(tmp_path):
-    """A git repo whose net.yaml gains a layer, loses one and widens one in its last commit."""
-    base = (SPECS / "tiny.yaml").read_text()
-    head = base.replace("  - {name: dropout, type: dropout, rate: 0.2}\n", "") \
-        .replace("  - {name: pool, type: global_avgpool}\n",
-                 "  - {name: extra, type: conv, filters: 128, kernel: 1}\n  - {name: pool, type: global_avgpool}\n") \
-        .replace("classes: 10", "classes: 20")
-    assert head != base
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / "net.yaml").write_text(base)
-    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], cwd=tmp_path, check=True)
-    (tmp_path / "net.yaml").write_text(head)
-    subprocess.run([*git, "commit", "-qam", "head"], cwd=tmp_path, check=True)
-    return tmp_path
-
-
-def test_diff_draws_the_changed_part(repo):
+def test_diff_draws_the_changed_part(changed_repo):
+    repo = changed_repo
     r = run("diff", "HEAD~1:net.yaml", "net.yaml", "-f", "mermaid", cwd=repo)
     assert r.returncode == 0, r.stderr
     nodes = dict(re.findall(r'^\s+n\d+\["([^<]+)<br/>[^"]*"\](?::::(\w+))?$', r.stdout, re.M))
@@ -144,7 +126,8 @@ def test_the_official_parser_accepts_check_output(parse, spec):
     assert parse(out) == "ok flowchart-v2"
 
 
-def test_the_official_parser_accepts_embedded_and_diff_drawings(parse, repo, cli):
+def test_the_official_parser_accepts_embedded_and_diff_drawings(parse, changed_repo, cli):
+    repo = changed_repo
     md = cli("check", str(SPECS / "resnet50.yaml"), "-f", "markdown").out
     folded = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert parse(folded, draw="resnet50-folded") == "ok flowchart-v2"

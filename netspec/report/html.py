@@ -98,3 +98,27 @@ def render(report) -> str:
     else:
         name = f"{len(report.results)} specs"
     return page(f"netspec: {name}", {"kind": "check", "strict": report.strict, "files": files})
+
+
+def render_diff(diff) -> str:
+    """`diff -f html`: both sides' pages' data, the totals with deltas and every changed layer."""
+    from ..diff import DIFF_METRICS
+    from .diff_report import _budget_text as budget_text
+
+    def side(s) -> dict:
+        r = s.result
+        return {"label": s.label, "exists": s.text is not None, "budget": budget_text(s),
+                "file": file_payload(r) if r is not None else None}
+
+    data = {
+        "kind": "diff",
+        "base": side(diff.base),
+        "head": side(diff.head),
+        "totals": {m: {"base": b, "head": h, "human": [fmt(m, b), fmt(m, h), fmt(m, abs(h - b))]}
+                   for m, (b, h) in diff.totals.items()},
+        "changes": [{"name": c.name, "status": c.status, "delta": {m: c.delta(m) for m in DIFF_METRICS}}
+                    for c in diff.layers if c.status != "same"],
+        "failures": diff.failures,
+        "ok": diff.ok,
+    }
+    return page(f"netspec diff: {diff.base.label} -> {diff.head.label}", data)

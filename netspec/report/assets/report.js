@@ -896,9 +896,139 @@
     show(0);
   }
 
+  // ---- the diff page ------------------------------------------------------------------------
+
+  var STATUS_FILL = {added: "rgb(215,240,217)", removed: "rgb(251,213,213)", changed: "rgb(255,236,179)",
+    same: "rgb(246,247,249)"};
+
+  function deltasSection(main, D) {
+    var sec = h("section", {"class": "deltas-sec"}, h("h2", {text: "Totals"}));
+    var tb = h("table", {"class": "deltas"}, h("tr", null, ["", "base", "head", "\u0394", "\u0394%"].map(function (x) { return h("th", {text: x}); })));
+    Object.keys(D.totals).forEach(function (m) {
+      var t = D.totals[m], d = t.head - t.base;
+      var sign = d > 0 ? "+" : d < 0 ? "-" : "\u00b1";
+      tb.appendChild(h("tr", {"data-metric": m}, [h("td", {text: LABEL[m] || m}),
+        h("td", {text: t.human[0], title: exact(t.base), "data-exact": t.base}),
+        h("td", {text: t.human[1], title: exact(t.head), "data-exact": t.head}),
+        h("td", {"class": d > 0 ? "up" : d < 0 ? "down" : null, text: sign + t.human[2], title: exact(d), "data-delta": d}),
+        h("td", {"class": d > 0 ? "up" : d < 0 ? "down" : null, text: t.base ? (100 * d / t.base >= 0 ? "+" : "") + (100 * d / t.base).toFixed(1) + "%" : (t.head ? "new" : "-")})]));
+    });
+    sec.appendChild(tb);
+    var n = {added: 0, removed: 0, changed: 0};
+    D.changes.forEach(function (c) { n[c.status]++; });
+    sec.appendChild(h("p", null, [h("b", {text: "Layers: "}),
+      h("span", {"class": "legend"}, [h("span", {"class": "sw", style: "background:" + STATUS_FILL.added + ";border:1px solid #2e7d32"}), n.added + " added  ",
+        h("span", {"class": "sw", style: "background:" + STATUS_FILL.removed + ";border:1px solid #c62828"}), n.removed + " removed  ",
+        h("span", {"class": "sw", style: "background:" + STATUS_FILL.changed + ";border:1px solid #d08700"}), n.changed + " changed"])]));
+    sec.appendChild(h("p", {"class": "muted", text: "budget base: " + D.base.budget + " \u00b7 head: " + D.head.budget}));
+    if (D.failures.length) {
+      sec.appendChild(h("ul", {"class": "diags"}, D.failures.map(function (f) { return h("li", null, [h("span", {"class": "error", text: "fail "}), f]); })));
+    }
+    main.appendChild(sec);
+  }
+
+  function changesSection(main, D, pick) {
+    var sec = h("section", {"class": "changes-sec"}, h("h2", {text: "Changed layers"}));
+    if (!D.changes.length) { sec.appendChild(h("p", {"class": "muted", text: "No layer was added, removed or changed."})); main.appendChild(sec); return null; }
+    var shown = D.changes.slice().sort(function (a, b) {
+      return Math.abs(b.delta.maccs) - Math.abs(a.delta.maccs) || Math.abs(b.delta.params) - Math.abs(a.delta.params);
+    });
+    var tb = h("table", {"class": "deltas"}, h("tr", null, ["layer", "change", "\u0394 params", "\u0394 MACCs", "\u0394 mem.acc"].map(function (x) { return h("th", {text: x}); })));
+    shown.slice(0, 500).forEach(function (c) {
+      function dv(k) { var d = c.delta[k]; return h("td", {"class": d > 0 ? "up" : d < 0 ? "down" : null, text: (d > 0 ? "+" : d < 0 ? "-" : "") + count(Math.abs(d)), title: exact(d)}); }
+      tb.appendChild(h("tr", {"class": "st-" + c.status, "data-change": c.name}, [
+        h("td", null, h("a", {"class": "linkish", text: c.name, onclick: function () { pick(c.name); }})),
+        h("td", {text: c.status}), dv("params"), dv("maccs"), dv("memory_accesses")]));
+    });
+    sec.appendChild(h("div", {"class": "tv-scroll changes"}, tb));
+    if (shown.length > 500) sec.appendChild(h("p", {"class": "muted", text: "and " + (shown.length - 500) + " more (netspec diff -f json lists them all)"}));
+    main.appendChild(sec);
+    return shown[0].name;
+  }
+
+  function diffSide(host, side, which, statusOf, pick) {
+    var sec = h("section", {"class": "side-" + which}, h("h2", null, [which + ": ", h("span", {"class": "muted", text: side.label})]));
+    host.appendChild(sec);
+    var f = side.file;
+    if (!side.exists) { sec.appendChild(h("p", {"class": "muted", text: "absent: the spec does not exist on this side"})); return null; }
+    if (!f || !f.network) { sec.appendChild(h("p", {"class": "muted", text: "invalid spec"})); return null; }
+    var net = f.network, view = f.view, L = net.layers;
+    view.exact = view.exact || {};
+    var st = L.map(function (l) { return statusOf(l.name); });
+    var hot = new Float64Array(L.length + 1);
+    for (var i = 0; i < L.length; i++) hot[i + 1] = hot[i] + (st[i] === "same" ? 0 : 1);
+    var sums = {};
+    var fills = {
+      change: [function (i) { return STATUS_FILL[st[i]]; },
+        function (g) { var grp = view.groups[g]; return hot[grp.last + 1] - hot[grp.first] ? STATUS_FILL.changed : STATUS_FILL.same; }],
+      maccs: [shareFill(L, "maccs"), function (g) {
+        var grp = view.groups[g]; if (!sums.maccs) sums.maccs = prefixSums(L, "maccs");
+        var max = 0; L.forEach(function (l) { max = Math.max(max, l.maccs); });
+        return max ? ramp(Math.sqrt(Math.min(1, (sums.maccs[grp.last + 1] - sums.maccs[grp.first]) / max))) : ramp(0);
+      }]
+    };
+    var panel = graphSection(sec, net, view, {
+      fill: fills.change[0], groupFill: fills.change[1], folded: L.length > 300,
+      sum: function (key, a, b) { if (!sums[key]) sums[key] = prefixSums(L, key); return sums[key][b + 1] - sums[key][a]; },
+      groupOver: function () { return false; },
+      cls: function (i) { return st[i] === "same" ? "" : " st-" + st[i]; },
+      groupCls: function (g) { var grp = view.groups[g]; return hot[grp.last + 1] - hot[grp.first] ? " st-changed" : ""; },
+      onSelect: function (i) { pick(L[i].name); },
+      modes: [["change", "change"], ["maccs", "share of MACCs"]],
+      onMode: function (m, legend) {
+        if (panel) panel.setFill(fills[m][0], fills[m][1]);
+        if (m === "maccs") rampLegend(legend, "MACCs");
+        else {
+          legend.textContent = "";
+          ["added", "removed", "changed"].forEach(function (s) {
+            add(legend, [h("span", {"class": "sw", style: "background:" + STATUS_FILL[s]}), s + " "]);
+          });
+        }
+      }
+    });
+    return {panel: panel, net: net, view: view, sec: sec};
+  }
+
+  function diffPage(D) {
+    var name = (D.head.file && D.head.file.network && D.head.file.network.name) || "";
+    header("netspec diff" + (name ? " \u00b7 " + name : ""), D.base.label + " \u2192 " + D.head.label, D.ok);
+    var main = h("main");
+    document.body.appendChild(main);
+    var status = {};
+    D.changes.forEach(function (c) { status[c.name] = c.status; });
+    function statusOf(n) { return status[n] || "same"; }
+    deltasSection(main, D);
+    var sides = h("div", {"class": "sides"});
+    var detail = h("div", {"class": "details"}, h("p", {"class": "muted", text: "Click a layer in either graph or in the list."}));
+    var views = {};
+    function pick(layerName) {
+      detail.textContent = "";
+      ["base", "head"].forEach(function (w) {
+        var s = views[w];
+        var i = s ? indexOf(s.net, layerName) : -1;
+        if (s) s.panel.select(i, true);
+        if (i >= 0) {
+          var box = h("div", null, h("div", {"class": "muted", text: w}));
+          box.appendChild(detailsOf(s.net, s.view, i, function (j) { pick(s.net.layers[j].name); }));
+          detail.appendChild(box);
+        }
+      });
+      var c = status[layerName];
+      if (c) detail.insertBefore(h("p", null, h("b", {"class": "st-" + c, text: c})), detail.firstChild);
+    }
+    var biggest = changesSection(main, D, pick);
+    main.appendChild(sides);
+    views.base = diffSide(sides, D.base, "base", statusOf, pick);
+    views.head = diffSide(sides, D.head, "head", statusOf, pick);
+    main.appendChild(h("section", {"class": "side"}, [h("h2", {text: "Layer"}), detail]));
+    ["base", "head"].forEach(function (w) { if (views[w]) views[w].panel.fitWidth(); });
+    if (biggest !== null) pick(biggest);  // open where the biggest change is
+    window.netspecReport = {pick: pick};
+  }
+
   var started = performance.now();
   if (DATA.kind === "check") startCheck();
-  else if (DATA.kind === "diff" && window.netspecDiff) window.netspecDiff(DATA);
+  else if (DATA.kind === "diff") diffPage(DATA);
   document.documentElement.setAttribute("data-render-ms", String(Math.round(performance.now() - started)));
   document.documentElement.setAttribute("data-ready", "1");
 })();
