@@ -257,3 +257,32 @@ def test_diff_report(browser, changed_repo):
     shoot(o.page, "diff-phone-full", full=True)
     assert o.errors == [] and o.requests == []
     o.page.context.close()
+
+
+def test_device_report_colours_by_bound_and_draws_the_roofline(browser, tmp_path):
+    """With --device (issue 16's estimate): bound colouring by default, latency bars, a roofline
+    with one point per layer that runs a kernel, and the device's roofs."""
+    spec = SPECS / "mobilenet_v2.yaml"
+    net = facts(spec, "--device", "a100")["network"]
+    o = open_page(browser, make_report(tmp_path, "check", str(spec), "--device", "a100"))
+    page = o.page
+    assert page.locator("select[aria-label='colour by']").input_value() == "bound"
+    page.click("button[data-action=unfold]")
+    page.click("text=Fit")
+    page.wait_for_timeout(100)
+    fills = dict(page.eval_on_selector_all("g.node[data-layer]",
+                                           "els => els.map(e => [e.dataset.layer, e.querySelector('rect').getAttribute('fill')])"))
+    by_bound: dict = {}
+    for layer in net["layers"]:
+        by_bound.setdefault(layer["bound"], set()).add(fills[layer["name"]])
+    assert {"compute", "memory"} <= set(by_bound)
+    assert all(len(f) == 1 for f in by_bound.values())  # one colour per bound
+    assert len({next(iter(f)) for f in by_bound.values()}) == len(by_bound)  # and a different one each
+    titles = page.eval_on_selector_all(".chart h3", "els => els.map(e => e.textContent)")
+    assert any(t.startswith("Latency per layer") for t in titles) and any(t.startswith("Roofline") for t in titles)
+    drawn = page.eval_on_selector_all(".roofline svg path[fill]", "els => els.map(e => (e.getAttribute('d').match(/M/g) || []).length)")
+    assert sum(drawn) == sum(1 for x in net["layers"] if x["flops"] > 0 and x["compulsory_bytes"] > 0 and x["latency"] > 0)
+    assert page.locator(".roofline path.roof").count() >= 1
+    page.locator(".roofline").scroll_into_view_if_needed()
+    shoot(page, "mobilenet_v2-a100-roofline-1280x800")
+    assert o.errors == [] and o.requests == []

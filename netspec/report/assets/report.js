@@ -55,6 +55,19 @@
   function count(x) { return threeDigits(x, 1000, ["K", "M", "G", "T"], ""); }
   function bytes(x) { return threeDigits(x, 1024, [" KiB", " MiB", " GiB", " TiB"], " B"); }
 
+  function seconds(t) {  // as netspec.report.units.seconds
+    if (!t) return "0";
+    var u = [[1e-9, "ns"], [1e-6, "\u00b5s"], [1e-3, "ms"], [1, "s"]], i = 0, k, text = "";
+    for (k = u.length - 1; k >= 0; k--) if (Math.abs(t) >= u[k][0]) { i = k; break; }
+    for (k = i; k <= i + 1; k++) {
+      var j = Math.min(k, 3), x = t / u[j][0], ax = Math.abs(x);
+      text = x.toFixed(ax < 10 ? 2 : ax < 100 ? 1 : 0);
+      if (Math.abs(parseFloat(text)) < 1000 || k >= 3) return text + " " + u[j][1];
+    }
+    return text + " s";
+  }
+  function rate(x, unit) { return count(x) + " " + unit; }
+
   function exact(x) { return typeof x === "number" ? x.toLocaleString("en-US") : String(x); }
   function shape(s) { return s && s.length ? s.join("x") : "?"; }
   function pct(a, b) { return b ? (100 * a / b).toFixed(1) + "%" : "-"; }
@@ -71,6 +84,29 @@
   }
   function rampCss() {
     return "linear-gradient(to right," + [0, 0.33, 0.67, 1].map(ramp).join(",") + ")";
+  }
+
+  var BOUND_FILL = {compute: "rgb(125,170,235)", memory: "rgb(196,150,232)", none: "rgb(238,242,247)"};
+
+  function boundFills(layers) {
+    var mem = new Float64Array(layers.length + 1), cmp = new Float64Array(layers.length + 1);
+    for (var i = 0; i < layers.length; i++) {
+      var t = layers[i].latency || 0;
+      mem[i + 1] = mem[i] + (layers[i].bound === "memory" ? t : 0);
+      cmp[i + 1] = cmp[i] + (layers[i].bound === "compute" ? t : 0);
+    }
+    return [function (i) { return BOUND_FILL[layers[i].bound] || BOUND_FILL.none; }, function (g, grp) {
+      var m = mem[grp.last + 1] - mem[grp.first], c = cmp[grp.last + 1] - cmp[grp.first];
+      return m + c === 0 ? BOUND_FILL.none : (m > c ? BOUND_FILL.memory : BOUND_FILL.compute);
+    }];
+  }
+
+  function boundLegend(legend) {
+    legend.textContent = "";
+    add(legend, ["bound (estimated): ", h("span", {"class": "sw", style: "background:" + BOUND_FILL.compute}), "compute ",
+      h("span", {"class": "sw", style: "background:" + BOUND_FILL.memory}), "memory ",
+      h("span", {"class": "sw", style: "background:" + BOUND_FILL.none}), "no kernel \u00b7 ",
+      h("span", {"class": "sw", style: "border:2px solid #c62828"}), "over a per-layer budget"]);
   }
 
   function prefixSums(layers, key) {
@@ -613,6 +649,94 @@
     };
   }
 
+  /* The roofline of the device (--device): arithmetic intensity (FLOPs per compulsory byte) against
+     the throughput each layer attains in the estimate (FLOPs / latency), log-log, with the memory
+     roof (bandwidth x intensity) and the compute roof (the dtype's peak). */
+  function Roofline(host, net, pick) {
+    var self = this, box = h("div", {"class": "chart roofline"}), tip = h("div", {"class": "tip"});
+    var dev = net.device, L = net.layers, pts = [], mark = -1, svg = null, geo = null;
+    box.appendChild(h("h3", {text: "Roofline on " + dev.name + " (" + dev.dtype + "): one point per layer"}));
+    host.appendChild(box);
+    L.forEach(function (l, i) {
+      if (l.flops > 0 && l.compulsory_bytes > 0 && l.latency > 0) {
+        pts.push([i, l.flops / l.compulsory_bytes, l.flops / l.latency, l.bound]);
+      }
+    });
+    function log(v) { return Math.log(v) / Math.LN10; }
+    function tick(v) { return v >= 1 ? count(v) : String(+v.toPrecision(1)); }
+
+    self.draw = function () {
+      if (svg) svg.remove();
+      var W = Math.max(280, box.clientWidth || 600), H = 300, ml = 62, mr = 12, mt = 10, mb = 34;
+      var pw = W - ml - mr, ph = H - mt - mb, peak = dev.peak_flops, bw = dev.bandwidth;
+      var ridge = peak / bw, xs = pts.map(function (p) { return p[1]; }), ys = pts.map(function (p) { return p[2]; });
+      var x0 = log(Math.min.apply(null, xs.concat([ridge]))) - 0.3, x1 = log(Math.max.apply(null, xs.concat([ridge]))) + 0.3;
+      var y1 = log(peak) + 0.3, y0 = Math.min(log(Math.min.apply(null, ys.concat([peak]))), y1 - 1) - 0.3;
+      function X(v) { return ml + pw * (log(v) - x0) / (x1 - x0); }
+      function Y(v) { return mt + ph * (1 - (log(v) - y0) / (y1 - y0)); }
+      svg = sv("svg", {viewBox: "0 0 " + W + " " + H, height: H});
+      svg.appendChild(sv("line", {"class": "axis", x1: ml, y1: mt + ph, x2: ml + pw, y2: mt + ph}));
+      svg.appendChild(sv("line", {"class": "axis", x1: ml, y1: mt, x2: ml, y2: mt + ph}));
+      for (var k = Math.ceil(x0); k <= Math.floor(x1); k++) {
+        svg.appendChild(sv("text", {x: X(Math.pow(10, k)), y: mt + ph + 13, "text-anchor": "middle", text: tick(Math.pow(10, k))}));
+      }
+      for (k = Math.ceil(y0); k <= Math.floor(y1); k++) {
+        svg.appendChild(sv("text", {x: ml - 4, y: Y(Math.pow(10, k)) + 3, "text-anchor": "end", text: tick(Math.pow(10, k))}));
+      }
+      svg.appendChild(sv("text", {x: ml + pw / 2, y: H - 3, "text-anchor": "middle", text: "arithmetic intensity (FLOPs per byte)"}));
+      svg.appendChild(sv("text", {x: 10, y: mt + ph / 2, transform: "rotate(-90 10 " + (mt + ph / 2) + ")", "text-anchor": "middle", text: "attained FLOP/s"}));
+      var lo = Math.pow(10, x0), hi = Math.pow(10, x1);
+      svg.appendChild(sv("path", {"class": "roof", d: "M" + X(lo) + "," + Y(bw * lo) + " L" + X(ridge) + "," + Y(peak) + " L" + X(hi) + "," + Y(peak)}));
+      svg.appendChild(sv("text", {x: X(hi) - 4, y: Y(peak) - 5, "text-anchor": "end", text: "peak " + rate(peak, "FLOP/s")}));
+      svg.appendChild(sv("text", {x: X(lo) + 6, y: Y(bw * lo) - 6, text: rate(bw, "B/s")}));
+      if (dev.on_chip_bandwidth) {
+        var ob = dev.on_chip_bandwidth, oridge = peak / ob;
+        svg.appendChild(sv("path", {"class": "roof on-chip", d: "M" + X(lo) + "," + Y(ob * lo) + " L" + X(oridge) + "," + Y(peak)}));
+      }
+      var d = {compute: [], memory: []};
+      pts.forEach(function (p) {
+        (d[p[3]] || d.memory).push("M" + (X(p[1]) - 2.5) + "," + (Y(p[2]) - 2.5) + "h5v5h-5z");
+      });
+      svg.appendChild(sv("path", {d: d.compute.join(""), fill: BOUND_FILL.compute, stroke: "#3a62a8", "stroke-width": 0.6}));
+      svg.appendChild(sv("path", {d: d.memory.join(""), fill: BOUND_FILL.memory, stroke: "#7a4a9e", "stroke-width": 0.6}));
+      var ring = sv("circle", {"class": "mark-ring", r: 7, cx: -20, cy: -20});
+      svg.appendChild(ring);
+      var hit = sv("rect", {x: ml, y: mt, width: pw, height: ph, fill: "transparent"});
+      svg.appendChild(hit);
+      geo = {X: X, Y: Y, ring: ring};
+      function nearest(ev) {
+        var r = svg.getBoundingClientRect(), mx = (ev.clientX - r.left) * W / r.width, my = (ev.clientY - r.top) * H / r.height;
+        var best = null, bd = 100;
+        pts.forEach(function (p) { var dx = X(p[1]) - mx, dy = Y(p[2]) - my, dd = dx * dx + dy * dy; if (dd < bd) { bd = dd; best = p; } });
+        return best;
+      }
+      hit.addEventListener("mousemove", function (ev) {
+        var p = nearest(ev);
+        if (!p) { tip.style.display = "none"; return; }
+        var l = L[p[0]];
+        tip.textContent = l.name + ": " + p[1].toFixed(1) + " FLOPs/B, " + rate(p[2], "FLOP/s") + ", " + seconds(l.latency) + ", " + l.bound + "-bound";
+        tip.style.display = "block";
+        var rb = box.getBoundingClientRect();
+        tip.style.left = Math.min(ev.clientX - rb.left + 10, rb.width - 260) + "px";
+        tip.style.top = (ev.clientY - rb.top - 28) + "px";
+      });
+      hit.addEventListener("mouseleave", function () { tip.style.display = "none"; });
+      hit.addEventListener("click", function (ev) { var p = nearest(ev); if (p) pick(p[0]); });
+      box.appendChild(svg);
+      box.appendChild(tip);
+      self.mark(mark);
+    };
+
+    self.mark = function (i) {
+      mark = i;
+      if (!geo) return;
+      var l = L[i];
+      if (i < 0 || !l || !(l.flops > 0 && l.compulsory_bytes > 0 && l.latency > 0)) { geo.ring.setAttribute("cx", -20); return; }
+      geo.ring.setAttribute("cx", geo.X(l.flops / l.compulsory_bytes));
+      geo.ring.setAttribute("cy", geo.Y(l.flops / l.latency));
+    };
+  }
+
   function chartsSection(host, net, view, pick) {
     var L = net.layers, name = function (i) { return L[i].name; };
     var grid = h("div", {"class": "charts"});
@@ -622,11 +746,16 @@
     charts.push(new SeriesChart(grid, "MACCs per layer", series("maccs"), count, {name: name, onPick: pick}));
     charts.push(new SeriesChart(grid, "Parameters per layer", series("params"), count, {name: name, onPick: pick}));
     charts.push(new SeriesChart(grid, "Memory accesses per layer (elements)", series("memory_accesses"), count, {name: name, onPick: pick}));
+    if (net.device) {
+      charts.push(new SeriesChart(grid, "Latency per layer (estimated on " + net.device.name + ")", series("latency"), seconds,
+        {name: name, onPick: pick}));
+    }
     var peak = indexOf(net, net.totals.peak_layer);
     var limit = (net.budget || []).filter(function (b) { return b.key === "peak_activation_memory" && !b.per_layer; })[0];
     charts.push(new SeriesChart(grid, "Live activation memory over the execution order", view.live, bytes, {
       name: name, onPick: pick, area: true, height: 140, peak: peak, limit: limit ? limit.limit : 0,
       peakText: "peak " + bytes(net.totals.peak_activation_memory) + " at " + net.totals.peak_layer}));
+    if (net.device) charts.push(new Roofline(grid, net, pick));
     function draw() { charts.forEach(function (c) { c.draw(); }); }
     var pending = null;
     window.addEventListener("resize", function () { clearTimeout(pending); pending = setTimeout(draw, 150); });
@@ -783,6 +912,10 @@
     card("arithmetic intensity", t.arithmetic_intensity.toFixed(1), "FLOPs per compulsory byte");
     card("layers", String(t.layers), "input " + shape(net.input) + " \u2192 output " + shape(net.output));
     card("batch \u00b7 dtype", net.batch + " \u00b7 " + net.dtype);
+    if (net.device) {
+      card("latency (estimate)", seconds(t.latency), "on " + net.device.name + " \u00b7 " + t.throughput.toFixed(1) +
+        " samples/s \u00b7 " + (100 * t.memory_bound_share).toFixed(0) + "% memory-bound", net.device.title);
+    }
     sec.appendChild(cards);
     if (net.budget.length) {
       var bl = h("div", {"class": "budgets"});
@@ -839,7 +972,6 @@
       detail.textContent = "";
       detail.appendChild(detailsOf(net, view, i, function (j) { pick(j, "details"); }));
     }
-    var fills = {maccs: shareFill(L, "maccs"), params: shareFill(L, "params")};
     function groupShare(key) {
       if (!sum[key]) sum[key] = prefixSums(L, key);
       var s = sum[key], max = 0;
@@ -849,17 +981,27 @@
         return max ? ramp(Math.sqrt(Math.min(1, v / max))) : ramp(0);
       };
     }
+    var modes = [["maccs", "share of MACCs", "MACCs"], ["params", "share of params", "params"]];
+    var fills = {maccs: [shareFill(L, "maccs"), groupShare("maccs")], params: [shareFill(L, "params"), groupShare("params")]};
+    if (net.device) {  // with --device: bound first (the colouring), then share of latency
+      var bf = boundFills(L);
+      fills.bound = [bf[0], function (g) { return bf[1](g, view.groups[g]); }];
+      fills.latency = [shareFill(L, "latency"), groupShare("latency")];
+      modes.unshift(["bound", "compute/memory bound"]);
+      modes.push(["latency", "share of latency", "latency"]);
+    }
     var overPrefix = new Float64Array(L.length + 1);
     for (var i = 0; i < L.length; i++) overPrefix[i + 1] = overPrefix[i] + (view.over[i] ? 1 : 0);
     graph = graphSection(gsec, net, view, {
-      fill: fills.maccs, groupFill: groupShare("maccs"), folded: L.length > 300,
+      fill: fills[modes[0][0]][0], groupFill: fills[modes[0][0]][1], folded: L.length > 300,
       sum: function (key, a, b) { if (!sum[key]) sum[key] = prefixSums(L, key); return sum[key][b + 1] - sum[key][a]; },
       groupOver: function (g) { var grp = view.groups[g]; return overPrefix[grp.last + 1] - overPrefix[grp.first] > 0; },
       onSelect: pick,
-      modes: [["maccs", "share of MACCs"], ["params", "share of params"]],
+      modes: modes,
       onMode: function (m, legend) {
-        if (graph) graph.setFill(fills[m], groupShare(m));
-        rampLegend(legend, m === "maccs" ? "MACCs" : "params");
+        if (graph) graph.setFill(fills[m][0], fills[m][1]);
+        if (m === "bound") boundLegend(legend);
+        else rampLegend(legend, modes.filter(function (x) { return x[0] === m; })[0][2]);
       }
     });
     charts = chartsSection(csec, net, view, function (i) { pick(i, "chart"); });
