@@ -123,6 +123,8 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
         budget_file = team.budget_file
     ignore = [*team.ignore, *ignore]
     strict = team.strict if strict is None else strict
+    if device is None and device_file is None:
+        device, device_file = team.device, team.device_file
     options = build_options(set_, budget_file, {
         "params": max_params, "maccs": max_maccs, "flops": max_flops,
         "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,

@@ -5,12 +5,14 @@
     ignore = ["NS402"]                  # warning codes, as --ignore
     strict = true                       # as --strict
     exclude = ["specs/drafts/", "*.tmp.yaml"]   # .gitignore-style, for directory scans
+    device = "jetson-orin-nano-8gb"     # as --device (or device-file = "boards/ours.yaml")
 
 The first directory from the working directory upwards that holds either file decides (a
 `.netspec.yaml` before a pyproject.toml without a `[tool.netspec]` table); the search stops at
 the repository root (a directory with `.git`). The command line wins: `--budget-file` replaces the
 file's, `--ignore` adds to its codes, `--strict`/`--no-strict` replace its `strict`;
-`--config FILE` names the file, `--no-config` reads none.
+`--device`/`--device-file` replace the file's device; `--config FILE` names the file,
+`--no-config` reads none.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 
-KEYS = ("budget-file", "ignore", "strict", "exclude")
+KEYS = ("budget-file", "ignore", "strict", "exclude", "device", "device-file")
 FILENAMES = (".netspec.yaml", "pyproject.toml")
 # Never specs: version control, virtualenvs, caches, and every hidden directory (.github holds
 # workflow YAML). A directory with a pyvenv.cfg is a virtualenv whatever its name.
@@ -38,6 +40,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     strict: bool = False
     exclude: tuple[str, ...] = ()
+    device: str | None = None  # a shipped profile's name, as --device
+    device_file: str | None = None  # a profile of the team's, as --device-file
 
 
 def find(start: str | None = None) -> str | None:
@@ -82,7 +86,14 @@ def load(path: str) -> Config:
     strict = table.get("strict", False)
     if not isinstance(strict, bool):
         raise ConfigError(f"{path}: `strict` must be true or false")
-    return Config(path=path, root=root, strict=strict,
+    device, device_file = table.get("device"), table.get("device-file")
+    for key, value in (("device", device), ("device-file", device_file)):
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{path}: `{key}` must be a {'name' if key == 'device' else 'path'}")
+    if device is not None and device_file is not None:
+        raise ConfigError(f"{path}: give `device` or `device-file`, not both")
+    return Config(path=path, root=root, strict=strict, device=device,
+                  device_file=os.path.join(root, device_file) if device_file else None,
                   budget_file=os.path.join(root, budget_file) if budget_file else None,
                   ignore=_strings(table, "ignore", path), exclude=_strings(table, "exclude", path))
 

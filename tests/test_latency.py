@@ -352,3 +352,21 @@ def test_html_report_carries_the_estimate(cli, write, tmp_path):
     assert r.code == 1  # c1 is over its per-layer latency budget
     page = out.read_text()
     assert '"latency","bound"' in page and '"over":{"0":["latency"]}' in page
+
+
+def test_a_teams_device_in_the_config_judges_latency_budgets(cli, write, tmp_path, monkeypatch):
+    """`device-file` in .netspec.yaml is as --device-file: the hook's plain `netspec check` estimates
+    and judges the team's latency budget; --device on the command line replaces it."""
+    (tmp_path / ".git").mkdir()
+    write("boards/ours.yaml", PROFILE.format(execution="fused", on_chip=""))
+    write("team.yaml", "budget: {latency: 100us}\n")
+    write(".netspec.yaml", "budget-file: team.yaml\ndevice-file: boards/ours.yaml\n")
+    write("small.yaml", TINY)
+    monkeypatch.chdir(tmp_path)
+    r = cli("check", "small.yaml")
+    assert r.code == 1 and "estimated latency 177 µs on roundnum exceeds the budget 100 µs" in r.out
+    r = cli("check", "small.yaml", "--device", "a100")  # the command line wins
+    assert r.code == 0 and "on a100-sxm4-80gb" in r.out
+    write(".netspec.yaml", "device: a100\ndevice-file: boards/ours.yaml\n")
+    r = cli("check", "small.yaml")
+    assert r.code == 2 and "give `device` or `device-file`, not both" in r.err
