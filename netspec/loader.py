@@ -227,6 +227,16 @@ class _NestedTooDeepForLibyaml(Exception):
     """libyaml's own nesting limit was hit before netspec's."""
 
 
+def _indenting_tab(text: str, line: int) -> tuple[int, int] | None:
+    """(line, column) of a tab in the indentation of the line the parser stopped at, if any."""
+    lines = text.split("\n", line)
+    if not 1 <= line <= len(lines):
+        return None
+    row = lines[line - 1]
+    indent = row[:len(row) - len(row.lstrip(" \t"))]
+    return (line, indent.index("\t") + 1) if "\t" in indent else None
+
+
 def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
     """The event loop of load_text, with the parser `Loader`; YAML errors become NS002/NS007/NS012."""
     diags = out.diagnostics
@@ -243,6 +253,12 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
         if exc.context and exc.problem:
             what = f"{exc.problem} ({exc.context})"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        tab = _indenting_tab(text, line)
+        if tab:  # PyYAML's words ("cannot start any token") do not say what to do
+            line, col = tab
+            what = "tabs cannot indent YAML; indent with spaces"
+            diags.append(Diagnostic("NS002", what, line, col))
+            return out
         diags.append(Diagnostic("NS002", f"YAML syntax error: {what}", line, col))
         return out
     except yaml.YAMLError as exc:  # reader errors: control characters etc.
@@ -548,8 +564,14 @@ def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, D
         return None, Diagnostic("NS001", f"cannot read {path}: {exc.strerror or exc}", 1, 1)
     except ValueError as exc:  # a path with a NUL character
         return None, Diagnostic("NS001", f"cannot read {path!r}: {exc}", 1, 1)
+    return decode_spec(raw, limits, "the file")
+
+
+def decode_spec(raw: bytes, limits: Limits = DEFAULT_LIMITS, what: str = "the input") -> tuple[str | None, Diagnostic | None]:
+    """Bytes of a spec (a file's, or standard input's) as text: NS010 over the size limit, NS007
+    at the first byte that is not UTF-8."""
     if len(raw) > limits.max_file_size:
-        return None, Diagnostic("NS010", f"the file is over the limit of {limits.max_file_size:,} bytes "
+        return None, Diagnostic("NS010", f"{what} is over the limit of {limits.max_file_size:,} bytes "
                                 "(raise it with --max-file-size)", 1, 1)
     try:
         text = raw.decode("utf-8")
@@ -559,7 +581,7 @@ def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, D
         if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
             start = 3  # the BOM is not a column
         col = len(raw[start:exc.start].decode("utf-8", "replace")) + 1  # in characters, like every column
-        return None, Diagnostic("NS007", f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+        return None, Diagnostic("NS007", f"{what} is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
                                 line, col)
     return text, None
 

@@ -144,30 +144,20 @@ def check_stdin(options: Options | None = None, stream=None) -> FileResult:
     under the same size limit and UTF-8 rule as a file."""
     import sys
 
+    from .loader import decode_spec
+
     options = options or Options()
     stream = sys.stdin.buffer if stream is None else stream
-    limit = options.limits.max_file_size
     try:
-        raw = stream.read(limit + 1)
+        raw = stream.read(options.limits.max_file_size + 1)
     except OSError as exc:
-        return _stdin_problem(Diagnostic("NS001", f"cannot read standard input: {exc.strerror or exc}", 1, 1),
-                              options, io_error=True)
-    if len(raw) > limit:
-        return _stdin_problem(Diagnostic("NS010", f"standard input is over the limit of {limit:,} bytes "
-                                         "(raise it with --max-file-size)", 1, 1), options)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
-        return _stdin_problem(Diagnostic("NS007", f"the input is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be "
-                                         "decoded", line, col), options)
-    return check_text(text, STDIN_NAME, options)
-
-
-def _stdin_problem(d: Diagnostic, options: Options, io_error: bool = False) -> FileResult:
-    result = _finish(FileResult(path=STDIN_NAME, diagnostics=[d]), STDIN_NAME, options)
-    result.io_error = io_error
+        problem = Diagnostic("NS001", f"cannot read standard input: {exc.strerror or exc}", 1, 1)
+    else:
+        text, problem = decode_spec(raw, options.limits, "standard input")
+        if problem is None:
+            return check_text(text, STDIN_NAME, options)
+    result = _finish(FileResult(path=STDIN_NAME, diagnostics=[problem]), STDIN_NAME, options)
+    result.io_error = problem.code == "NS001"
     return result
 
 

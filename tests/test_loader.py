@@ -87,3 +87,16 @@ def test_libyaml_refusing_deep_nesting_first_still_gives_ns012_where_it_is(monke
     monkeypatch.setattr(loader, "_yaml_module", lambda: (yaml, NewLibyaml))
     [d] = load_text("layers: " + "[" * 100_000 + "\n").diagnostics
     assert (d.code, d.line, d.column) == ("NS012", 1, 72)  # "layers: " is 8 characters, then 63 `[` fit
+
+
+def test_tab_indentation_is_named_as_such():
+    # issue 13, item 13: PyYAML says "found character that cannot start any token"
+    flow = "netspec: 1\nname: t\ninput: {channels: 4}\nlayers:\n\t- {type: dense, units: 8}\n"
+    block = "netspec: 1\nname: t\nlayers:\n  - type: dense\n  \t units: 8\n"
+    for text, where in ((flow, (5, 1)), (block, (5, 3))):
+        d = load_text(text).diagnostics
+        assert [(x.code, x.message, x.line, x.column) for x in d] == [
+            ("NS002", "tabs cannot indent YAML; indent with spaces", *where)]
+    # a tab inside a line is only whitespace; a tab in a quoted value is text
+    ok = load_text("name: t\nlayers: [{type: dense,\tunits: 8}]\nnote: \"a\\tb\"\n")
+    assert not ok.diagnostics and ok.data["layers"][0]["units"] == 8
