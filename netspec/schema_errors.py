@@ -39,11 +39,50 @@ _PATTERN_PHRASES = {
 }
 
 
+# Names users bring from PyTorch and Keras, and what netspec calls the same thing. Matched without
+# case, `_` or `-` (`BatchNorm2d`, `batch_norm`); a synonym is offered only if it fits the place.
+SYNONYMS = {
+    "silu": "swish", "hardswish": "hswish", "hardsigmoid": "hsigmoid", "leakyrelu": "leaky_relu",
+    "linear": "dense", "fc": "dense", "fullyconnected": "dense", "conv2d": "conv", "convolution": "conv",
+    "convtranspose2d": "deconv", "conv2dtranspose": "deconv", "convtranspose": "deconv",
+    "depthwiseconv2d": "depthwise", "separableconv2d": "separable",
+    "maxpool2d": "maxpool", "maxpooling2d": "maxpool", "avgpool2d": "avgpool", "averagepooling2d": "avgpool",
+    "adaptiveavgpool2d": "global_avgpool", "globalaveragepooling2d": "global_avgpool",
+    "adaptivemaxpool2d": "global_maxpool", "globalmaxpooling2d": "global_maxpool",
+    "batchnorm2d": "batchnorm", "batchnormalization": "batchnorm", "layernormalization": "layernorm",
+    "concatenate": "concat", "cat": "concat", "mul": "multiply", "sum": "add",
+    "upsampling2d": "upsample", "interpolate": "upsample",
+    "scalefactor": "scale", "outchannels": "filters", "kernelsize": "kernel", "strides": "stride",
+    "outfeatures": "units", "dilationrate": "dilation", "usebias": "bias",
+}
+# Real layer names netspec does not have, whose nearest spelling would mislead (`mish` is not
+# `swish`, `attention` is not `flatten`): they get no guess.
+NO_GUESS = frozenset({"mish", "attention", "multiheadattention", "selfattention", "lstm", "gru", "rnn",
+                      "embedding", "elu", "selu", "prelu", "softplus", "groupnorm", "instancenorm",
+                      "conv1d", "conv3d", "maxpool1d", "avgpool1d"})
+
+
+def _plain(word: str) -> str:
+    return word.lower().replace("_", "").replace("-", "")
+
+
 def close_match(word: str, candidates) -> list[str]:
-    """The nearest candidate, for a "did you mean" hint (difflib is imported only on an error)."""
+    """The candidate a user most likely meant, for a "did you mean" hint: the same name in another
+    case, a PyTorch/Keras synonym, else the nearest spelling unless the word is a real layer
+    netspec lacks (difflib is imported only on an error)."""
+    candidates = [str(c) for c in candidates]
+    plain = _plain(str(word))
+    for c in candidates:
+        if _plain(c) == plain:
+            return [c]
+    target = SYNONYMS.get(plain)
+    if target in candidates:
+        return [target]
+    if plain in NO_GUESS:
+        return []
     import difflib
 
-    return difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return difflib.get_close_matches(str(word), candidates, n=1, cutoff=0.6)
 
 
 class ErrorMapper:
@@ -131,7 +170,7 @@ class ErrorMapper:
         props = e.schema.get("properties", {})
         unknown = [str(k) for k in inst if k not in props]
         for key in e.validator_value:
-            if key not in inst and not close_match(key, unknown):
+            if key not in inst and not any(close_match(u, [key]) for u in unknown):
                 # (a misspelt key that is close to the missing one is reported once, as NS101 with a hint)
                 extra = " (it combines two or more inputs)" if key == "inputs" else ""
                 self.add("NS102", f"{what} is missing `{key}`{extra}", anchor, key="type" in inst)

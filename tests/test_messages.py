@@ -86,3 +86,30 @@ def test_no_color_and_force_color(env, tty, color, monkeypatch, write, capsys):
     path = write("w.yaml", ONE.replace("filters: 8", "filters: 6") + "  - {type: conv, filters: 8, kernel: 1}\n")  # NS401
     checking.run_check([path])
     assert ("\033[1;33mwarning\033[0m" in capsys.readouterr().out) is color
+
+
+LAYER = "netspec: 1\nname: t\ninput: {height: 8, width: 8, channels: 4}\nlayers:\n  - LAYER\n"
+
+
+@pytest.mark.parametrize("layer, message", [
+    # names brought from PyTorch and Keras (item 12)
+    ("{type: silu}", "unknown layer type 'silu' (did you mean 'swish'?)"),
+    ("{type: linear, units: 8}", "unknown layer type 'linear' (did you mean 'dense'?)"),
+    ("{type: fc, units: 8}", "unknown layer type 'fc' (did you mean 'dense'?)"),
+    ("{type: ReLU}", "unknown layer type 'ReLU' (did you mean 'relu'?)"),
+    ("{type: BatchNorm2d}", "unknown layer type 'BatchNorm2d' (did you mean 'batchnorm'?)"),
+    ("{type: upsample, scale_factor: 2}", "unknown key `scale_factor` in an upsample layer (did you mean `scale`?)"),
+    ("{type: conv, filters: 8, kernel: 3, activation: SiLU}",
+     "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, hswish, hsigmoid, gelu, "
+     "softmax, got 'SiLU' (did you mean 'swish'?)"),
+    # no misleading guesses: these are real layers netspec does not have
+    ("{type: attention}", "unknown layer type 'attention'"),
+    ("{type: mish}", "unknown layer type 'mish'"),
+    # ordinary typos still get their hint
+    ("{type: conv, filter: 8, kernel: 3}", "unknown key `filter` in a conv layer (did you mean `filters`?)"),
+])
+def test_did_you_mean_knows_pytorch_and_keras_names(cli, write, layer, message):
+    r = cli("check", write("t.yaml", LAYER.replace("LAYER", layer)))
+    assert r.code == 1
+    problems = [ln.split("] ", 1)[1] for ln in r.out.splitlines() if "error[" in ln]
+    assert problems == [message]  # one problem: no NS102 for the key the synonym stands for
