@@ -98,7 +98,8 @@ def write_output(text: str, output_file: Optional[str]) -> None:
         raise usage_error(f"cannot write {output_file}: {exc.strerror or exc}") from None
 
 
-def run_check(files: list[str], output_format: str = "text", layers: bool = False, quiet: bool = False,
+def run_check(files: list[str], output_format: str = "text", layers: bool = False,
+              depth: Optional[int] = None, quiet: bool = False,
               set_: Sequence[str] = (), budget_file: Optional[str] = None, max_params: Optional[str] = None,
               max_maccs: Optional[str] = None, max_flops: Optional[str] = None,
               max_memory_accesses: Optional[str] = None, max_compulsory_bytes: Optional[str] = None,
@@ -118,6 +119,8 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
 
     if output_format not in FORMATS:
         raise usage_error(f"unknown --output-format {output_format!r}; choose one of {', '.join(FORMATS)}")
+    if depth is not None and depth < 1:
+        raise usage_error("--depth must be at least 1 (1 folds every block call in `layers:`)")
     team = read_config(config, no_config)
     if budget_file is None:
         budget_file = team.budget_file
@@ -143,7 +146,7 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
     if output_format == "mermaid" and len(paths) > 1:
         raise usage_error(f"--output-format mermaid draws one spec, and {len(paths)} were given")
     results = [check_stdin(options) if p == STDIN else check_path(p, options) for p in paths]
-    report = Report(results=results, layers=layers, quiet=quiet, strict=strict, color=use_color(output_file))
+    report = Report(results=results, layers=layers or depth is not None, depth=depth, quiet=quiet, strict=strict, color=use_color(output_file))
     write_output(render(output_format, report), output_file)
     return exit_code(results, strict, exit_zero)
 

@@ -50,6 +50,10 @@ def check(
         "--output-format", "-f", metavar="FORMAT",
         help="text, json, markdown, csv, github, sarif, html (one self-contained page; use -o) or mermaid.")] = "text",
     layers: Annotated[bool, typer.Option("--layers", "-l", help="Show the per-layer table.")] = False,
+    depth: Annotated[Optional[int], typer.Option(
+        "--depth", metavar="N",
+        help="Per-layer table with block calls nested N deep folded into subtotal rows (1: the "
+             "calls in layers:).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
                                             help="Override a spec param (repeatable).")] = [],
@@ -98,7 +102,7 @@ def check(
 ) -> None:
     """Check specs: schema, shapes, costs and budgets. Exit 0 clean, 1 problems, 2 usage or I/O error."""
     raise typer.Exit(run_check(
-        files, output_format=output_format, layers=layers, quiet=quiet, set_=set_, budget_file=budget_file,
+        files, output_format=output_format, layers=layers, depth=depth, quiet=quiet, set_=set_, budget_file=budget_file,
         max_params=max_params, max_maccs=max_maccs, max_flops=max_flops, max_memory_accesses=max_memory_accesses,
         max_compulsory_bytes=max_compulsory_bytes, max_weight_bytes=max_weight_bytes,
         max_peak_memory=max_peak_memory, max_latency=max_latency, device=device, device_file=device_file,

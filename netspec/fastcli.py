@@ -22,6 +22,7 @@ _HELP = frozenset({"-h", "--help"})
 CHECK_OPTIONS = (
     ("output_format", "str", "text", ("--output-format", "-f")),
     ("layers", "bool", False, ("--layers", "-l")),
+    ("depth", "int", None, ("--depth",)),
     ("quiet", "bool", False, ("--quiet", "-q")),
     ("set_", "list", [], ("--set", "-s")),
     ("budget_file", "str", None, ("--budget-file",)),

@@ -20,12 +20,13 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 class Source(NamedTuple):
     """Where a layer was written: its YAML mapping, and the block calls that led there (outermost
-    first). A named tuple: one is made per layer, and a frozen dataclass costs three times more."""
+    first), each (line, column, spec path, instance name such as `layer2.1`, block name). A named
+    tuple: one is made per layer, and a frozen dataclass costs three times more."""
 
     line: int
     column: int
     path: str
-    calls: tuple[tuple[int, int, str], ...] = ()
+    calls: tuple[tuple[int, int, str, str, str], ...] = ()
 
 
 @dataclass(slots=True)

@@ -28,7 +28,8 @@ class Calling:
         block = self.blocks[name]
         args = self.call_args(entry, path, name, block, vars, who)
         prefix = f"{scope.prefix}{inst}."
-        calls = (*scope.calls, (entry.span[0], entry.span[1], path) if entry.span else (0, 0, path))
+        line, column = entry.span[:2] if entry.span else (0, 0)
+        calls = (*scope.calls, (line, column, path, prefix[:-1], name))
         key = call_key(name, args, self.graph.shape_of(refs[0]), scope.blocks)
         template = self.templates.get(key) if key is not None and self.replay_calls else None
         if type(template) is tuple:  # recorded, never replayed yet: build the template now
@@ -118,9 +119,16 @@ class Calling:
         def ref(rel: int) -> int:
             return input_ref if rel is None else start + rel
 
+        renamed: dict = {}  # the inner calls of a nested block, under this call's prefix (one tuple per call)
         for name, type_, attrs, inputs, line, column, path, inner, node, fused, note, output in t.layers:
+            if inner:
+                chain = renamed.get(inner)
+                if chain is None:
+                    chain = renamed[inner] = calls + tuple((c[0], c[1], c[2], prefix + c[3], c[4]) for c in inner)
+            else:
+                chain = calls
             layers.append(Layer(prefix + name, type_, attrs.copy(), [input_ref if r is None else start + r for r in inputs],
-                                Source(line, column, path, calls + inner if inner else calls), node, output, fused, note))
+                                Source(line, column, path, chain), node, output, fused, note))
         names = self.global_names
         log = self.bindings
         for name, rel in t.bindings:
@@ -174,8 +182,9 @@ class Template:
             rows = []
             for layer in layers[start:end]:
                 src = layer.source
+                inner = tuple((c[0], c[1], c[2], c[3][cut:], c[4]) for c in src.calls[ncalls:])
                 rows.append((layer.name[cut:], layer.type, layer.attrs, tuple(rel(r) for r in layer.inputs), src.line,
-                             src.column, src.path, src.calls[ncalls:], layer.node, layer.fused, layer.note,
+                             src.column, src.path, inner, layer.node, layer.fused, layer.note,
                              layer.output))
             return cls(rows, [(n[cut:], rel(r)) for n, r in bound], rel(output), visited, references)
         except _Outside:

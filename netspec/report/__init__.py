@@ -25,6 +25,7 @@ FORMATS = {
 class Report:
     results: list  # netspec.pipeline.FileResult
     layers: bool = False  # show the per-layer table
+    depth: int | None = None  # fold block calls nested deeper than this into subtotal rows
     quiet: bool = False
     strict: bool = False
     color: bool = False

@@ -25,7 +25,8 @@ def layer_dict(graph, layer, timing=None) -> dict:
         "attrs": {k: _attr(v) for k, v in layer.attrs.items()},
         "fused": list(layer.fused),
         "source": {"line": src.line, "column": src.column, "path": src.path,
-                   "calls": [{"line": c[0], "column": c[1], "path": c[2]} for c in src.calls]},
+                   "calls": [{"line": c[0], "column": c[1], "path": c[2], "name": c[3], "block": c[4]}
+                             for c in src.calls]},
     }
     if layer.note:
         out["note"] = layer.note

@@ -20,7 +20,7 @@ def _md_table(header, body) -> list[str]:
     return out
 
 
-def file_section(result, layers: bool) -> list[str]:
+def file_section(result, layers: bool, depth: int | None = None) -> list[str]:
     icon = "✅" if result.ok else "❌"
     name = f" ({result.graph.name})" if result.graph is not None else ""
     out = [f"### {icon} `{result.path}`{name}", ""]
@@ -50,7 +50,7 @@ def file_section(result, layers: bool) -> list[str]:
         if layers:
             out += ["<details><summary>Layers</summary>", ""]
             out += _md_table(columns(result.graph, result.latency),
-                             [cells for _, cells in rows(result.graph, t, latency=result.latency)])
+                             [cells for _, cells in rows(result.graph, t, latency=result.latency, depth=depth)])
             star = top_note(result.graph)
             out += (["", _cell(star.replace("*", "\\*", 1))] if star else []) + ["", "</details>", ""]
         out += graph_section(result)
@@ -70,5 +70,5 @@ def graph_section(result) -> list[str]:
 def render(report) -> str:
     out = ["## netspec", ""]
     for result in report.results:
-        out += file_section(result, report.layers)
+        out += file_section(result, report.layers, report.depth)
     return "\n".join(out).rstrip() + "\n"

@@ -58,20 +58,34 @@ def _input_shapes(graph, layer) -> str:
     return ", ".join(shapes)
 
 
-def rows(graph, totals, human: bool = True, latency=None):
-    """Yield (kind, cells) for every row: 'layer' rows, 'part' sub-rows, then the 'total' row.
+def rows(graph, totals, human: bool = True, latency=None, depth: int | None = None):
+    """Yield (kind, cells) for every row: 'layer' rows, 'part' sub-rows, 'block' rows, then the
+    'total' row.
 
     A layer's own row shows its op's part; fused batchnorm/activation and the second half of a
     separable follow as sub-rows, so the rows add up to the total. With a latency estimate
     (netspec.latency.Estimate) a layer row gives its time and bound; sub-rows leave them blank (a
     layer's kernels are not its cost parts), and the total row gives the estimate and the share
-    of time in memory-bound layers.
+    of time in memory-bound layers. With `depth`, the layers of a block call nested `depth` calls
+    deep (1: a call in `layers:`) fold into one subtotal row.
     """
     fmt = units.count if human else str
     top = top_layers(graph)
     extra = columns(graph, latency)[len(COLUMNS):]
     blank = ("",) * len(extra)
-    for i, layer in enumerate(graph.layers):
+    layers = graph.layers
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        calls = layer.source.calls
+        if depth is not None and len(calls) >= depth:
+            instance = calls[depth - 1]
+            end = i + 1
+            while end < len(layers) and layers[end].source.calls[depth - 1:depth] == (instance,):
+                end += 1
+            yield "block", _block_cells(graph, totals, i, end, instance, top, fmt, extra, latency)
+            i = end
+            continue
         for k, row in enumerate(layer.rows):
             first = k == 0
             mark = "*" if (first and i in top) else ""
@@ -89,7 +103,28 @@ def rows(graph, totals, human: bool = True, latency=None):
             else:
                 cells += blank
             yield ("layer" if first else "part"), cells
+        i += 1
     total = {"latency": units.seconds(latency.latency), "bound": f"{100 * latency.memory_bound_share:.0f}% mem"} \
         if latency is not None else {}
     yield "total", ("", "total", "", "", "", fmt(totals.params), fmt(totals.maccs), fmt(totals.flops),
                     fmt(totals.memory_accesses), "100%" if totals.maccs else "") + tuple(total.get(c, "") for c in extra)
+
+
+def _block_cells(graph, totals, first: int, end: int, instance, top, fmt, extra, latency) -> tuple:
+    """One block call's layers first..end-1 as a subtotal row: `#` is their index range, `type`
+    the block's name; `*` when it holds a marked layer."""
+    group = graph.layers[first:end]
+    sums = {m: sum(getattr(layer.cost, m) for layer in group) for m in ("params", "maccs", "flops", "memory_accesses")}
+    mark = "*" if any(j in top for j in range(first, end)) else ""
+    outside = dict.fromkeys(r for layer in group for r in layer.inputs if r < first)
+    connected = "" if list(outside) == [first - 1 if first else INPUT] else ", ".join(graph.name_of(r) for r in outside)
+    facts = {"connected to": connected, "note": ""}
+    if latency is not None:
+        times = latency.layers[first:end]
+        bounds = {t.bound for t in times if t.bound}
+        facts.update(latency=units.seconds(sum(t.time for t in times)),
+                     bound=bounds.pop() if len(bounds) == 1 else ("mixed" if bounds else "-"))
+    return ((f"{first}-{end - 1}" if end - first > 1 else str(first)), instance[3] + mark, f"{instance[4]} (block)",
+            _input_shapes(graph, group[0]), fmt_shape(group[-1].output),
+            fmt(sums["params"]), fmt(sums["maccs"]), fmt(sums["flops"]), fmt(sums["memory_accesses"]),
+            units.percent(sums["maccs"], totals.maccs) if sums["maccs"] else "") + tuple(facts[c] for c in extra)

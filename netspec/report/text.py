@@ -48,9 +48,9 @@ def budget_lines(result) -> list[str]:
     return [f"  budget {b.headroom_text()}" for b in result.budget]
 
 
-def layer_table(result) -> str:
+def layer_table(result, depth: int | None = None) -> str:
     header = columns(result.graph, result.latency)
-    table = [header] + [cells for _, cells in rows(result.graph, result.totals, latency=result.latency)]
+    table = [header] + [cells for _, cells in rows(result.graph, result.totals, latency=result.latency, depth=depth)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = []
     for n, r in enumerate(table):
@@ -84,7 +84,7 @@ def render(report) -> str:
                 if out:
                     out.append("")
                 out.append(f"{_visible(result.path)} ({_visible(result.graph.name)})")
-                out.append(layer_table(result))
+                out.append(layer_table(result, report.depth))
             if not report.quiet and not bad:
                 out.append(summary_line(result))
                 line = latency_line(result)
