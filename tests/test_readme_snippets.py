@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 import netspec
+from test_precommit import BAD, GOOD  # a spec within its MACCs budget, and one 18,432 MACCs over 10K
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -116,17 +117,6 @@ def test_install_and_run_snippet(tmp_path):
     last = proc.stdout.splitlines()[-1]  # after pip's own lines
     assert last.startswith("specs/mobilenet_v2.yaml: ok — 65 layers, output 1000, params 3.50M, MACCs 301M"), last
     assert (bindir / "netspec").exists()
-
-
-GOOD = """\
-netspec: 1
-name: good
-input: {height: 8, width: 8, channels: 4}
-layers:
-  - {name: c1, type: conv, filters: 8, kernel: 3}
-budget: {maccs: 20K}
-"""
-BAD = GOOD.replace("name: good", "name: bad").replace("20K", "10K")  # 8*8*8 * 3*3*4 = 18,432 MACCs > 10K
 
 
 def test_precommit_snippet(tmp_path, wheelhouse):
