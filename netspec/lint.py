@@ -28,8 +28,19 @@ def output_chain(graph) -> set[int]:
     return chain
 
 
-def _at(code: str, layer, message: str, key: str | None = None) -> Diagnostic:
+def ignored_here(layer) -> tuple[str, ...]:
+    """The codes the layer's own entry silences: `lint: {ignore: [NS401]}` on the layer (inside a
+    block, on the block's layer, so every call of it)."""
+    lint = layer.node.get("lint") if isinstance(layer.node, dict) else None
+    codes = lint.get("ignore") if isinstance(lint, dict) else None
+    return tuple(str(c).upper() for c in codes) if isinstance(codes, list) else ()
+
+
+def _at(code: str, layer, message: str, key: str | None = None) -> Diagnostic | None:
+    """The warning at the layer's YAML (at `key` when given), or None when the layer ignores it."""
     node = layer.node
+    if code in ignored_here(layer):
+        return None
     span = None
     if node is not None and hasattr(node, "value_span"):
         span = node.value_span(key) if key and key in node else node.span
@@ -101,5 +112,5 @@ RULES = (channels_not_multiple_of_8, dense_dominates_params, stride_exceeds_kern
 def lint(graph, totals) -> list[Diagnostic]:
     out = []
     for rule in RULES:
-        out += rule(graph, totals)
+        out += (d for d in rule(graph, totals) if d is not None)
     return out

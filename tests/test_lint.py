@@ -123,3 +123,18 @@ def test_ignore_takes_a_comma_list(cli, write):
     assert cli("check", path, "--strict", "--ignore", "NS401", "--ignore", "NS404").code == 0
     r = cli("check", path, "--ignore", "NS401,NS999")
     assert r.code == 2 and "--ignore NS999: no such code" in r.err
+
+
+def test_a_layer_can_silence_a_warning_for_itself():
+    # issue 13, item 8: `lint: {ignore: [NS401]}` on one layer leaves the others' warnings alone
+    from netspec.lint import lint
+
+    layers = """\
+  - {name: a, type: conv, filters: 12, kernel: 3}
+  - {name: b, type: conv, filters: 20, kernel: 1}
+  - {name: c, type: conv, filters: 16, kernel: 1}"""
+    r = check_text(BASE.replace("LAYERS", layers))
+    assert [d.message for d in lint(r.graph, r.totals)] == [
+        "layer a: 12 output channels are not a multiple of 8", "layer b: 20 output channels are not a multiple of 8"]
+    r.graph.layers[0].node["lint"] = {"ignore": ["ns401"]}  # as the loader gives `lint: {ignore: [ns401]}`
+    assert [d.message for d in lint(r.graph, r.totals)] == ["layer b: 20 output channels are not a multiple of 8"]
