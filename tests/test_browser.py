@@ -286,3 +286,30 @@ def test_device_report_colours_by_bound_and_draws_the_roofline(browser, tmp_path
     page.locator(".roofline").scroll_into_view_if_needed()
     shoot(page, "mobilenet_v2-a100-roofline-1280x800")
     assert o.errors == [] and o.requests == []
+
+
+@pytest.mark.parametrize("spec, extra", [("tiny", ()), ("resnet50", ()), ("googlenet", ()), ("mobilenet_v2", ("--device", "a100")),
+                                         ("squeezenet1_1", ("--device", "raspberry-pi-5"))],
+                         ids=["tiny", "resnet50", "googlenet", "mobilenet_v2-a100", "squeezenet-rpi5"])
+def test_table_cells_are_the_layers_table(browser, tmp_path, spec, extra):
+    """The page makes the --layers cells from the facts in the browser (only the rows in view):
+    every cell of every row must be what netspec.report.table.rows gives."""
+    from netspec.checking import build_options
+    from netspec.pipeline import check_path
+    from netspec.report.table import columns, rows
+
+    path = SPECS / f"{spec}.yaml"
+    options = build_options([], None, {}, [], None, None, None, None, None, None)
+    if extra:
+        from netspec.checking import device_option
+
+        options.device = device_option(extra[1], None)
+    result = check_path(str(path), options)
+    latency = getattr(result, "latency", None)
+    want = [list(cells) for _, cells in rows(result.graph, result.totals, latency=latency)]
+    o = open_page(browser, make_report(tmp_path, "check", str(path), *extra))
+    assert o.page.evaluate("window.netspecReport.tableCells().length") == len(want)
+    got = o.page.evaluate("window.netspecReport.tableCells()")
+    assert o.page.eval_on_selector_all(".tv .head > div", "els => els.map(e => e.textContent)") == list(columns(result.graph, latency))
+    assert got == want
+    assert o.errors == [] and o.requests == []

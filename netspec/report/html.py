@@ -1,8 +1,8 @@
 """HTML: one self-contained, offline page per run (`check -f html`) or per diff (`diff -f html`).
 
 The page is the JSON contract of each spec (report/facts.py) plus what a picture needs (block
-groups and their layout ranks, the live-memory curve, the --layers table rows, the layers over a
-per-layer budget), embedded as inert JSON, and one script and style sheet inlined from
+groups and their layout ranks, the live-memory curve, the --layers table's columns, the layers
+over a per-layer budget), embedded as inert JSON, and one script and style sheet inlined from
 `assets/`. The script draws the graph, charts and table; nothing is fetched (the page's
 Content-Security-Policy forbids every request), so it opens from a CI artifact or an attachment.
 """
@@ -16,7 +16,7 @@ from ..budget import breaking_layers, fmt
 from ..cost import live_memory
 from . import graphview
 from .facts import file_dict
-from .table import NUMERIC, columns, rows
+from .table import NUMERIC, columns
 
 ASSETS = Path(__file__).with_name("assets")
 # Every request is refused: no script, style, font, image or connection from anywhere but the page.
@@ -44,29 +44,24 @@ def script_json(data) -> str:
 
 
 def network_view(result) -> dict | None:
-    """What the page draws besides the facts: groups and layout, live memory, table rows."""
+    """What the page draws besides the facts: groups and layout, edges as layer indices (-1 the
+    network input), live memory, the table's columns, the layers over a per-layer budget."""
     graph, totals = result.graph, result.totals
     if graph is None or totals is None:
         return None
-    index = {}
     edges = []
     for i, layer in enumerate(graph.layers):
-        index[layer.name] = i
         for r in layer.inputs:
             edges += (r, i)
-    latency = getattr(result, "latency", None)  # with --device: the table's latency and bound columns
+    latency = getattr(result, "latency", None)  # with --device
     cols = columns(graph, latency)
-    kinds, cells = [], []
-    for kind, row in rows(graph, totals, latency=latency):
-        kinds.append(kind[0].upper())
-        cells.append(row)
-    human = {k: fmt(k, getattr(totals, k)) for k in TOTAL_KEYS}
     return {**graphview.build(graph).as_dict(), "edges": edges, "live": live_memory(graph),
             "over": {str(i): keys for i, keys in breaking_layers(graph, result.budget, latency).items()},
-            "table": {"columns": list(cols), "kinds": "".join(kinds), "rows": cells,
-                      "numeric": [c in NUMERIC for c in cols],
+            "table": {"columns": list(cols), "numeric": [c in NUMERIC for c in cols],
                       "sort": {c: SORT_KEYS[c] for c in cols if c in SORT_KEYS}},
-            "human": human, "exact": {k: str(getattr(totals, k)) for k in TOTAL_KEYS}, "budget_text": [b.headroom_text() for b in result.budget]}
+            "human": {k: fmt(k, getattr(totals, k)) for k in TOTAL_KEYS},
+            "exact": {k: str(getattr(totals, k)) for k in TOTAL_KEYS},
+            "budget_text": [b.headroom_text() for b in result.budget]}
 
 
 def file_payload(result) -> dict:

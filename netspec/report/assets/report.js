@@ -767,17 +767,68 @@
 
   var RH = 24;
 
-  /* The rows of `--layers` (cells made by netspec.report.table), sortable and filterable, with
-     only the rows in view in the DOM. A layer's fused and separable parts stay under it. */
+  /* The cells of `--layers` (netspec.report.table.rows), made here from the facts for the rows in
+     view only; the columns come from the report (table.columns). tests/test_browser.py compares
+     every cell with table.rows. */
+  function tableCells(net, cols) {
+    var L = net.layers, t = net.totals, prev = ["input"];
+    var ranked = L.map(function (l) { return l.maccs; }).filter(function (m) { return m > 0; }).sort(function (a, b) { return b - a; });
+    var bar = ranked.length ? ranked[Math.min(3, ranked.length) - 1] : Infinity;
+    function inputShape(name) { var j = indexOf(net, name); return shape(j < 0 ? net.input : L[j].output); }
+    function pctCell(m) { return m ? pct(m, t.maccs) : ""; }
+    var layerCell = {
+      "#": function (l, i) { return String(i); },
+      layer: function (l) { return l.name + (l.maccs >= bar ? "*" : ""); },
+      type: function (l) { return l.type; },
+      input: function (l) { return l.inputs.map(inputShape).filter(function (x, j, a) { return a.indexOf(x) === j; }).join(", "); },
+      output: function (l) { return shape(l.output); },
+      latency: function (l) { return seconds(l.latency); },
+      bound: function (l) { return l.bound || "-"; },
+      "connected to": function (l, i) {
+        var previous = i ? L[i - 1].name : "input";
+        return l.inputs.length === 1 && l.inputs[0] === previous ? "" : l.inputs.join(", ");
+      },
+      note: function (l) { return l.note || ""; }
+    };
+    var partCell = {
+      layer: function (p) { return "  \u2514 " + p.label; }, type: function (p) { return p.label; },
+      params: function (p) { return count(p.params); }, MACCs: function (p) { return count(p.maccs); },
+      FLOPs: function (p) { return count(p.flops); }, "mem.acc": function (p) { return count(p.memory_accesses); },
+      "%MACCs": function (p) { return pctCell(p.maccs); }
+    };
+    var totalCell = {
+      layer: "total", params: count(t.params), MACCs: count(t.maccs), FLOPs: count(t.flops),
+      "mem.acc": count(t.memory_accesses), "%MACCs": t.maccs ? "100%" : "",
+      latency: t.latency !== undefined ? seconds(t.latency) : "",
+      bound: t.memory_bound_share !== undefined ? (100 * t.memory_bound_share).toFixed(0) + "% mem" : ""
+    };
+    return {
+      row: function (i, k) {
+        var l = L[i], p = l.parts[k];
+        return cols.map(function (c) {
+          if (k === 0 && layerCell[c]) return layerCell[c](l, i);
+          if (partCell[c] && (k > 0 || !layerCell[c])) return partCell[c](p);
+          return "";
+        });
+      },
+      total: function () { return cols.map(function (c) { return totalCell[c] || ""; }); }
+    };
+  }
+
+  /* The `--layers` table, sortable and filterable, with only the rows in view in the DOM. A
+     layer's fused and separable parts stay under it. */
   function LayerTable(host, net, view, opt) {
     var self = this, T = view.table, cols = T.columns, L = net.layers;
-    var units = [], total = null, li = -1, i;
-    for (i = 0; i < T.rows.length; i++) {
-      var kind = T.kinds[i];
-      if (kind === "L") units.push({layer: ++li, rows: [i]});
-      else if (kind === "P" && units.length) units[units.length - 1].rows.push(i);
-      else if (kind === "T") total = i;
+    var cells = tableCells(net, cols);
+    var units = [], rowL = [], rowK = [], i, k;
+    for (i = 0; i < L.length; i++) {
+      var u = {layer: i, rows: []};
+      for (k = 0; k < Math.max(1, L[i].parts.length); k++) { u.rows.push(rowL.length); rowL.push(i); rowK.push(k); }
+      units.push(u);
     }
+    self.cells = function () {
+      return rowL.map(function (l, r) { return cells.row(l, rowK[r]); }).concat([cells.total()]);
+    };
     var numeric = T.numeric;
     var tmpl = cols.map(function (c, j) {
       return numeric[j] ? (c === "#" ? "44px" : "86px") : (c === "layer" ? "minmax(180px, 2.2fr)" : "minmax(90px, 1fr)");
@@ -802,7 +853,7 @@
         onclick: function () { if (sortCol === j) desc = !desc; else { sortCol = j; desc = numeric[j] && c !== "#"; } rebuild(); paintHead(); }}));
     });
     tv.appendChild(head);
-    if (total !== null) tv.appendChild(rowEl(total, "total"));
+    tv.appendChild(rowEl(-1, "total"));
     var body = h("div", {"class": "body", role: "rowgroup"}), spacer = h("div");
     body.appendChild(spacer);
     tv.appendChild(body);
@@ -818,7 +869,7 @@
 
     function rowEl(r, cls) {
       var e = h("div", {"class": "row " + cls, role: "row"});
-      T.rows[r].forEach(function (c, j) {
+      (r < 0 ? cells.total() : cells.row(rowL[r], rowK[r])).forEach(function (c, j) {
         var attrs = {"class": numeric[j] ? "num" : null, text: c, title: c};
         if (cls === "total" && T.sort[cols[j]] && T.sort[cols[j]] !== "index" && cols[j] !== "%MACCs") {
           var key = T.sort[cols[j]];
@@ -835,7 +886,7 @@
       var key = T.sort[cols[sortCol]];
       if (key === "index") return u.layer;
       if (key) return (L[u.layer].parts[0] || L[u.layer])[key] || 0;
-      return String(T.rows[u.rows[0]][sortCol]);
+      return String(cells.row(u.layer, 0)[sortCol]);
     }
 
     function rebuild() {
@@ -870,7 +921,7 @@
         var r = flat[p], key = p + ":" + r;
         keepKeys.add(key);
         if (shown.has(key)) continue;
-        var layer = rowUnit[p], kind = T.kinds[r] === "L" ? "layer" : "part";
+        var layer = rowUnit[p], kind = rowK[r] === 0 ? "layer" : "part";
         var cls = kind + (view.over[layer] && kind === "layer" ? " over" : "") + (layer === sel ? " sel" : "") +
           (opt.cls ? opt.cls(layer) : "");
         var e = rowEl(r, cls);
@@ -1007,7 +1058,7 @@
     charts = chartsSection(csec, net, view, function (i) { pick(i, "chart"); });
     table = new LayerTable(tsec, net, view, {onSelect: pick});
     graph.fitWidth();
-    return {graph: graph, pick: pick, index: function (name) { return indexOf(net, name); }};
+    return {graph: graph, pick: pick, index: function (name) { return indexOf(net, name); }, tableCells: table.cells};
   }
 
   function header(title, sub, ok) {
