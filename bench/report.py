@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
-from run import GENERATED, RESULTS, ROOT, Case, fmt_ms, netspec_command, run_once  # noqa: E402
+from run import GENERATED, ROOT, Case, fmt_ms, netspec_command, publish, run_once  # noqa: E402
 
 BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -104,12 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "" if target is None else ("**met**" if ms <= target * 1e3 else "**not met**")
             lines.append(f"| {label} | {fmt_ms(ms)} | {fmt_ms(min(xs) * 1e3)}–{fmt_ms(max(xs) * 1e3)} | | "
                          f"{'≤ 5 s' if target else ''} | {verdict} |")
-    text = "\n".join(lines) + "\n"
-    sys.stdout.write(text)
-    if not args.no_write:
-        os.makedirs(RESULTS, exist_ok=True)
-        with open(os.path.join(RESULTS, "report.md"), "w", encoding="utf-8") as fh:
-            fh.write(text)
+    publish(lines, "report.md", not args.no_write)
     shutil.rmtree(out_dir, ignore_errors=True)
     return 1 if any(c.error for c in cases) else 0
 

@@ -482,13 +482,18 @@ def main(argv: list[str] | None = None) -> int:
         for n in notes:
             lines.append(f"- note: {n}")
     errors = [c for c in cases if c.error]
+    publish(lines, "latest.md", not args.no_write)
+    return 1 if errors else 0
+
+
+def publish(lines: list[str], name: str, write: bool) -> None:
+    """A results table to stdout and, unless told not to, to bench/results/NAME."""
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
-    if not args.no_write:
+    if write:
         os.makedirs(RESULTS, exist_ok=True)
-        with open(os.path.join(RESULTS, "latest.md"), "w", encoding="utf-8") as fh:
+        with open(os.path.join(RESULTS, name), "w", encoding="utf-8") as fh:
             fh.write(text)
-    return 1 if errors else 0
 
 
 if __name__ == "__main__":
