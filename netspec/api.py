@@ -82,6 +82,12 @@ class Analysis:
         return self.result.diagnostics
 
     @property
+    def latency(self):
+        """netspec.latency.Estimate (per-layer `.layers`, `.latency`, `.throughput`, ...) when
+        analyze() was given a device, else None."""
+        return self.result.latency
+
+    @property
     def budget(self) -> list:
         return self.result.budget
 
@@ -110,12 +116,17 @@ class Analysis:
                 f"MACCs {t.maccs:,}, FLOPs {t.flops:,}>")
 
 
-def analyze(spec, *, params: dict | None = None, limits: Limits | None = None, **overrides) -> Analysis:
+def analyze(spec, *, params: dict | None = None, limits: Limits | None = None, device=None,
+            **overrides) -> Analysis:
     """Check and cost `spec` (a path, YAML text or a mapping); `params` / keyword arguments override
-    the spec's params, like `--set` (`analyze(spec, width=1.4)`). Raises SpecError when invalid."""
+    the spec's params, like `--set` (`analyze(spec, width=1.4)`). Raises SpecError when invalid.
+
+    `device` (a shipped profile's name, a profile file's path, or a netspec.device.Device) adds the
+    latency estimate (`.latency`), as --device does; an unknown or invalid profile raises
+    netspec.device.DeviceError (a ValueError). A spec param named `device` goes in `params=`."""
     values = dict(params or {})
     values.update(overrides)
-    options = Options(overrides=values, limits=limits or DEFAULT_LIMITS)
+    options = Options(overrides=values, limits=limits or DEFAULT_LIMITS, device=_device(device))
     if isinstance(spec, dict) or (not isinstance(spec, (str, bytes, bytearray)) and isinstance(spec, Mapping)):
         path = "<dict>"
         result = check_loaded(from_mapping(spec, options.limits), path, options)
@@ -133,6 +144,17 @@ def analyze(spec, *, params: dict | None = None, limits: Limits | None = None, *
     if not result.ok or result.graph is None or result.totals is None:
         raise SpecError(result.diagnostics, path)
     return Analysis(result)
+
+
+def _device(device):
+    if device is None:
+        return None
+    from .device import Device, find, read_profile
+
+    if isinstance(device, Device):
+        return device
+    text = os.fspath(device)
+    return read_profile(text) if text.endswith((".yaml", ".yml")) or os.sep in text else find(text)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -26,7 +26,7 @@ UNVERIFIED = "unverified"
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "devices")
 
 
-class DeviceError(Exception):
+class DeviceError(ValueError):
     """A profile that cannot be used (unknown name, unreadable or invalid file); exit status 2."""
 
 

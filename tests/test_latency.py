@@ -370,3 +370,17 @@ def test_a_teams_device_in_the_config_judges_latency_budgets(cli, write, tmp_pat
     write(".netspec.yaml", "device: a100\ndevice-file: boards/ours.yaml\n")
     r = cli("check", "small.yaml")
     assert r.code == 2 and "give `device` or `device-file`, not both" in r.err
+
+
+def test_the_library_takes_a_device(write):
+    import netspec
+    from netspec.device import DeviceError
+
+    dev_path = write("dev.yaml", PROFILE.format(execution="fused", on_chip=""))
+    a = netspec.analyze(TINY, device=dev_path)
+    assert close(a.latency.latency, CONV_T + RELU_T)
+    assert close(a.network["totals"]["latency"], CONV_T + RELU_T) and a.network["device"]["name"] == "roundnum"
+    assert netspec.analyze(TINY, device="a100").latency.device.name == "a100-sxm4-80gb"
+    assert netspec.analyze(TINY).latency is None
+    with pytest.raises(DeviceError):
+        netspec.analyze(TINY, device="no-such-board")
