@@ -1,4 +1,10 @@
-"""What every op in the registry provides: its attributes, its shape rule and its cost rule.
+"""What every op in the registry declares: its attributes, shape rule, cost rule and PyTorch export.
+
+An op is declared once, in its family module: `type` and `doc` (the layer type and the one line
+editors show for it), `attrs` (each with its kind, default and one-line description), `infer`
+(the shape rule), `cost` (the cost rule) and `torch` (the PyTorch source it exports to). The JSON
+Schema's `$defs/layer_<type>` and dispatcher are generated from these declarations
+(`python -m netspec.schemagen --write`); `export/torch.py` keeps only what all ops share.
 
 Shapes are tuples: (H, W, C) an image, (L, C) a sequence, (C,) a vector. Costs are computed for
 one sample; the cost stage scales activations and compute by `batch` (weights do not scale).
@@ -23,13 +29,34 @@ class ShapeError(Exception):
         self.key = key
 
 
+# The kinds of attribute value: what a spec may write (the JSON Schema fragment, `${...}`
+# expressions included through the shared $defs) and what the op reads after expansion
+# (`expand/values.py` normalises: "pair+" 3 -> (3, 3), "padding" 1 -> (1, 1, 1, 1)). A kind may
+# also be a tuple of allowed strings (an enum, such as upsample's `mode`).
+KINDS: dict[str, dict] = {
+    "int+": {"$ref": "#/$defs/posint"},  # an integer >= 1
+    "int0": {"$ref": "#/$defs/nonnegint"},  # an integer >= 0
+    "pair+": {"$ref": "#/$defs/size2"},  # an integer >= 1 or [h, w] -> (h, w)
+    "pair0": {"anyOf": [{"$ref": "#/$defs/nonnegint"},  # an integer >= 0 or [h, w] -> (h, w)
+                        {"type": "array", "items": {"$ref": "#/$defs/nonnegint"}, "minItems": 2, "maxItems": 2}]},
+    "padding": {"$ref": "#/$defs/padding"},  # same | valid | p | [h, w] | [t, b, l, r] -> str or (t, b, l, r)
+    "bool": {"$ref": "#/$defs/boolexpr"},
+    "number+": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"$ref": "#/$defs/expr"}]},  # a number > 0
+    "rate": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"$ref": "#/$defs/expr"}]},  # 0..1
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Attr:
-    """A layer attribute: its name, the kind of value it normalises to, and its default."""
+    """A layer attribute: its name, the kind of value it normalises to (a key of KINDS or a tuple
+    of allowed strings), its default (REQUIRED if none), the one line editors show for it, and
+    `schema`, a JSON Schema fragment used instead of the kind's when the kind says too little."""
 
     name: str
-    kind: str  # int+ | int0 | pair+ | pair0 | padding | bool | number+ | rate | mode
+    kind: str | tuple[str, ...]
     default: object = REQUIRED
+    doc: str = ""
+    schema: dict | None = None
 
 
 @dataclass(slots=True)
@@ -42,6 +69,26 @@ class Cost:
     input_reads: int = 0  # sliding-window model: reads of input feature-map elements
     output_writes: int = 0
     act_io: int = 0  # compulsory model: input + output activation elements, each once
+
+
+class TorchCode:
+    """What a layer exports to: the modules its attribute holds (applied in order; the layer's
+    fused batch norm and activation are appended by the export), and its forward expression.
+
+    `call` is a format string: {m} is the attribute (`self.name`), {0}, {1}, ... the inputs.
+    `channels_last`: the attribute runs on a channels-last tensor (the call permutes around it).
+    `inline`: the op itself is computed in the forward expression (add, concat, ...).
+    A plain class: a dataclass costs every `check` its creation at import, and check never exports.
+    """
+
+    __slots__ = ("modules", "call", "channels_last", "inline")
+
+    def __init__(self, modules: list[str], call: str = "{m}({0})", channels_last: bool = False,
+                 inline: bool = False) -> None:
+        self.modules = modules
+        self.call = call
+        self.channels_last = channels_last
+        self.inline = inline
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -59,21 +106,56 @@ def numel(shape: Shape) -> int:
     return n
 
 
+def torch_pair(pair) -> str:
+    """A pair as a PyTorch argument: (3, 3) -> '3'; (3, 5) -> '(3, 5)'."""
+    a, b = pair
+    return str(a) if a == b else f"({a}, {b})"
+
+
+def torch_number(x) -> str:
+    """A number as Python source: 2.0 -> '2', 0.5 -> '0.5'."""
+    return repr(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def to_channels_last(expr: str, rank: int) -> str:
+    """Source that permutes a channels-first tensor of netspec rank `rank` to channels-last."""
+    return {3: f"{expr}.permute(0, 2, 3, 1)", 2: f"{expr}.permute(0, 2, 1)"}.get(rank, expr)
+
+
+def to_channels_first(expr: str, rank: int) -> str:
+    """Source that permutes a channels-last tensor back to channels-first."""
+    return {3: f"{expr}.permute(0, 3, 1, 2)", 2: f"{expr}.permute(0, 2, 1)"}.get(rank, expr)
+
+
 class Op:
-    """Base of every layer type. Subclasses set `type`, `attrs` and override `infer`/`cost`."""
+    """Base of every layer type. Subclasses set `type`, `doc`, `attrs` and override the rules."""
 
     type: str = ""
+    doc: str = ""  # the layer type in one line (the schema's description, editors' hover text)
     attrs: tuple[Attr, ...] = ()
     min_inputs: int = 1
     max_inputs: int | None = 1
     has_bias: bool = False  # dot-product layers take `bias` (default: not batchnorm)
     is_view: bool = False  # no data movement: the output aliases the input buffer
+    is_activation: bool = False  # may also be written as any layer's fused `activation:`
 
     def infer(self, a: dict, ins: list[Shape]) -> Shape:
+        """The output shape for these attributes and input shapes, or ShapeError."""
         return ins[0]
 
     def cost(self, a: dict, ins: list[Shape], out: Shape) -> list[tuple[str, Cost]]:
+        """The per-sample cost, as one or more labelled parts (separable: two)."""
         return [(self.type, Cost())]
+
+    def torch(self, layer, ins: list[Shape]) -> TorchCode | None:
+        """The PyTorch source of a layer of this type (`layer.attrs`, `layer.output`); None: no
+        mapping yet. Source text only: the export imports torch when it runs it, `check` never."""
+        return None
+
+    def torch_fused(self, shape: Shape, channels_last: bool) -> list[str] | None:
+        """The modules that apply this op fused onto a layer with output `shape` (batchnorm and
+        the activations); None: it cannot be fused."""
+        return None
 
     def require_image(self, shape: Shape) -> None:
         if len(shape) != 3:

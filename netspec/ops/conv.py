@@ -3,11 +3,14 @@
 Cost rules (seed notes): MACCs = K×K×(Cin/groups)×Hout×Wout×Cout; FLOPs = (2n − 1) per output of
 an n-term dot product, +1 with bias; weights = K×K×(Cin/groups)×Cout (+ Cout bias); sliding-window
 input reads = one per MACC.
+
+PyTorch: `nn.Conv2d` / `nn.ConvTranspose2d`; `same` or uneven padding becomes an explicit
+`nn.ZeroPad2d` (TensorFlow's rule: the odd pixel after), an uneven deconv crop a negative one.
 """
 
 from __future__ import annotations
 
-from .base import Attr, Cost, Op, ShapeError, register
+from .base import Attr, Cost, Op, ShapeError, TorchCode, register, torch_pair
 
 def resolve_padding(padding, size: int, k: int, s: int, d: int) -> tuple[int, int]:
     """(before, after) padding of one axis; `same` pads like TensorFlow (extra on the after side)."""
@@ -85,12 +88,46 @@ def dot_cost(label: str, n: int, outputs: int, weights: int, bias: bool, in_elem
                 input_reads=maccs, output_writes=outputs, act_io=in_elems + outputs)
 
 
-WINDOW = (Attr("stride", "pair+", (1, 1)), Attr("padding", "padding", "same"), Attr("dilation", "pair+", (1, 1)))
+FILTERS = Attr("filters", "int+", doc="Number of output channels (filters).")
+KERNEL = Attr("kernel", "pair+", doc="Kernel size: an integer or [h, w] (elements may be ${...} expressions).")
+PADDING_DOC = ("`same` (output = ceil(input / stride)), `valid` (no padding), or explicit pixels: an integer, "
+               "[h, w] (each side of that axis) or [top, bottom, left, right].")
+WINDOW = (Attr("stride", "pair+", (1, 1), "Stride: an integer or [h, w]."),
+          Attr("padding", "padding", "same", PADDING_DOC),
+          Attr("dilation", "pair+", (1, 1), "Dilation: an integer or [h, w]."))
+
+
+def conv_padding(a: dict, h: int, w: int):
+    """(torch padding (ph, pw), explicit (l, r, t, b) or None) for a conv-like window op."""
+    _, _, pads = spatial_out("export", a, h, w)
+    t, b, l, r = pads
+    if t == b and l == r:
+        return (t, l), None
+    return (0, 0), (l, r, t, b)
+
+
+def torch_conv(a: dict, shape, c_out: int, groups: int | None = None, bias: bool = True) -> list[str]:
+    """[an explicit pad,] nn.Conv2d for a conv-like window op on an HxWxC input."""
+    h, w, c = shape
+    (ph, pw), explicit = conv_padding(a, h, w)
+    mods = [f"nn.ZeroPad2d({explicit})"] if explicit else []
+    window = f"kernel_size={torch_pair(a['kernel'])}"
+    if a["stride"] != (1, 1):
+        window += f", stride={torch_pair(a['stride'])}"
+    if (ph, pw) != (0, 0):
+        window += f", padding={torch_pair((ph, pw))}"
+    if a["dilation"] != (1, 1):
+        window += f", dilation={torch_pair(a['dilation'])}"
+    g = f", groups={groups}" if groups is not None else ""
+    mods.append(f"nn.Conv2d({c}, {c_out}, {window}{g}{'' if bias else ', bias=False'})")
+    return mods
 
 
 class ConvOp(Op):
     type = "conv"
-    attrs = (Attr("filters", "int+"), Attr("kernel", "pair+"), *WINDOW, Attr("groups", "int+", 1))
+    doc = "2-D convolution. Output H'xW'xfilters."
+    attrs = (FILTERS, KERNEL, *WINDOW, Attr("groups", "int+", 1, "Grouped convolution: input and output channels "
+                                            "are split into this many groups."))
     has_bias = True
 
     def infer(self, a, ins):
@@ -111,10 +148,16 @@ class ConvOp(Op):
         n = kh * kw * (c // g)
         return [("conv", dot_cost("conv", n, out[0] * out[1] * f, n * f, a["bias"], h * w * c, f))]
 
+    def torch(self, layer, ins):
+        a = layer.attrs
+        groups = a["groups"] if a["groups"] != 1 else None
+        return TorchCode(torch_conv(a, ins[0], layer.output[2], groups, a["bias"]))
+
 
 class DepthwiseOp(Op):
     type = "depthwise"
-    attrs = (Attr("kernel", "pair+"), *WINDOW, Attr("multiplier", "int+", 1))
+    doc = "Depthwise convolution: one kernel per input channel. Output H'xW'x(C*multiplier)."
+    attrs = (KERNEL, *WINDOW, Attr("multiplier", "int+", 1, "Channel multiplier: output channels per input channel."))
     has_bias = True
 
     def infer(self, a, ins):
@@ -130,12 +173,17 @@ class DepthwiseOp(Op):
         n = kh * kw
         return [("depthwise", dot_cost("depthwise", n, out[0] * out[1] * co, n * co, a["bias"], h * w * c, co))]
 
+    def torch(self, layer, ins):
+        a = layer.attrs
+        return TorchCode(torch_conv(a, ins[0], layer.output[2], ins[0][2], a["bias"]))
+
 
 class SeparableOp(Op):
     """Depthwise K×K (no bias) then pointwise 1×1 to `filters`; reported as two rows."""
 
     type = "separable"
-    attrs = (Attr("filters", "int+"), Attr("kernel", "pair+"), *WINDOW)
+    doc = "Depthwise-separable convolution: a depthwise conv then a 1x1 conv, reported as two rows."
+    attrs = (FILTERS, KERNEL, *WINDOW)
     has_bias = True
 
     def infer(self, a, ins):
@@ -153,6 +201,12 @@ class SeparableOp(Op):
         pw = dot_cost("pointwise", c, ho * wo * f, c * f, a["bias"], mid, f)
         return [("depthwise", dw), ("pointwise", pw)]
 
+    def torch(self, layer, ins):
+        c = ins[0][2]
+        mods = torch_conv(layer.attrs, ins[0], c, c, bias=False)
+        mods.append(f"nn.Conv2d({c}, {layer.output[2]}, kernel_size=1{'' if layer.attrs['bias'] else ', bias=False'})")
+        return TorchCode(mods)
+
 
 class DeconvOp(Op):
     """Transposed convolution: out = (in − 1)·s − pads + d·(k − 1) + output_padding + 1.
@@ -162,7 +216,9 @@ class DeconvOp(Op):
     """
 
     type = "deconv"
-    attrs = (Attr("filters", "int+"), Attr("kernel", "pair+"), *WINDOW, Attr("output_padding", "pair0", (0, 0)))
+    doc = "Transposed (fractionally strided) 2-D convolution."
+    attrs = (FILTERS, KERNEL, *WINDOW, Attr("output_padding", "pair0", (0, 0), "Extra rows/columns added to one "
+                                            "side of the output: an integer >= 0 or [h, w]."))
     has_bias = True
 
     def infer(self, a, ins):
@@ -209,6 +265,27 @@ class DeconvOp(Op):
         return [("deconv", Cost(params=kh * kw * c * f + (f if bias else 0), maccs=maccs,
                                 flops=2 * maccs + (outputs if bias else 0), input_reads=maccs,
                                 output_writes=outputs, act_io=h * w * c + outputs))]
+
+    def torch(self, layer, ins):
+        a = layer.attrs
+        h, w, c = ins[0]
+        _, (pt, pb, pl, pr) = self.crops(a, h, w)
+        even = pt == pb and pl == pr
+        args = f"{c}, {layer.output[2]}, kernel_size={torch_pair(a['kernel'])}"
+        if a["stride"] != (1, 1):
+            args += f", stride={torch_pair(a['stride'])}"
+        if even and (pt, pl) != (0, 0):
+            args += f", padding={torch_pair((pt, pl))}"
+        if a["output_padding"] != (0, 0):
+            args += f", output_padding={torch_pair(a['output_padding'])}"
+        if a["dilation"] != (1, 1):
+            args += f", dilation={torch_pair(a['dilation'])}"
+        if not a["bias"]:
+            args += ", bias=False"
+        mods = [f"nn.ConvTranspose2d({args})"]
+        if not even:
+            mods.append(f"nn.ZeroPad2d({(-pl, -pr, -pt, -pb)})")  # crop (left, right, top, bottom)
+        return TorchCode(mods)
 
 
 register(ConvOp(), DepthwiseOp(), SeparableOp(), DeconvOp())

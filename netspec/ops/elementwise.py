@@ -4,35 +4,24 @@ Each has a FLOPs-per-element figure (the table the README publishes). Standalone
 layer reads every input element and writes every output element; fused onto another layer
 (`activation:`, `batchnorm: true`) it costs its FLOPs and parameters but no feature-map traffic,
 since it is applied as the output is written. Dropout and identity are free views.
+
+FLOPs per element are counted as the obvious scalar formula's operations (README "Conventions").
+PyTorch: each maps to its `nn` module; a layer norm over an image or a sequence runs on the
+channels-last tensor (the forward pass permutes around it), and so do its fused ops.
 """
 
 from __future__ import annotations
 
-from .base import Attr, Cost, Op, numel, register
-
-# FLOPs per element. Counted as the obvious scalar formula's operations; see README "Conventions".
-FLOPS_PER_ELEMENT = {
-    "relu": 1,        # max(x, 0)
-    "relu6": 2,       # min(max(x, 0), 6)
-    "leaky_relu": 2,  # compare, multiply
-    "sigmoid": 4,     # negate, exp, add, divide
-    "tanh": 5,        # two exps, subtract, add, divide
-    "swish": 5,       # x · sigmoid(x)
-    "hsigmoid": 4,    # relu6(x + 3) / 6: add, max, min, divide
-    "hswish": 5,      # x · hsigmoid(x)
-    "gelu": 8,        # tanh approximation: cube, multiply-add, scale, tanh-free count of 8 scalar ops
-    "softmax": 3,     # exp, add to the sum, divide
-    "batchnorm": 2,   # inference: scale and shift (mean/var folded)
-    "layernorm": 8,   # mean 1, variance 3, normalise 2, scale and shift 2
-}
+from .base import Attr, Cost, Op, TorchCode, numel, register, to_channels_first, to_channels_last, torch_number
 
 
 class ElementwiseOp(Op):
     """Same shape out as in; `per_element` FLOPs; norms carry 2·C learnable parameters."""
 
-    def __init__(self, type_: str, per_element: int, norm: bool = False) -> None:
+    def __init__(self, type_: str, per_element: int, doc: str, norm: bool = False) -> None:
         self.type = type_
         self.per_element = per_element
+        self.doc = doc
         self.norm = norm
 
     def params(self, shape) -> int:
@@ -49,19 +38,96 @@ class ElementwiseOp(Op):
         return Cost(params=self.params(out), flops=self.per_element * numel(out))
 
 
-class ViewOp(Op):
-    """No computation and no data movement (dropout at inference, identity)."""
+class ActivationOp(ElementwiseOp):
+    """An activation: a layer of its own, or fused onto any layer with `activation: <type>`."""
 
+    is_activation = True
+
+    def __init__(self, type_: str, per_element: int, doc: str, module: str, channels_last: str | None = None) -> None:
+        super().__init__(type_, per_element, doc)
+        self.module = module  # its nn module on a channels-first tensor
+        self.module_last = channels_last or module  # ... and on a channels-last one
+
+    def torch(self, layer, ins):
+        return TorchCode([self.module])
+
+    def torch_fused(self, shape, channels_last):
+        return [self.module_last if channels_last else self.module]
+
+
+def _batchnorm(shape) -> str:
+    return f"nn.BatchNorm2d({shape[-1]})" if len(shape) == 3 else f"nn.BatchNorm1d({shape[-1]})"
+
+
+class BatchNormOp(ElementwiseOp):
+    """Inference batch norm: scale and shift per channel (mean and variance folded)."""
+
+    def torch(self, layer, ins):
+        return TorchCode([_batchnorm(ins[0])])
+
+    def torch_fused(self, shape, channels_last):
+        if channels_last and len(shape) > 1:
+            # (N, ..., C) -> (N*..., C) -> BatchNorm1d -> back: the same statistics as BatchNorm2d/1d
+            return ["nn.Flatten(0, -2)", f"nn.BatchNorm1d({shape[-1]})",
+                    f"nn.Unflatten(0, (-1, {', '.join(map(str, shape[:-1]))}))"]
+        return [_batchnorm(shape)]
+
+
+class LayerNormOp(ElementwiseOp):
+    """Layer norm over the channel axis: `nn.LayerNorm` runs channels-last."""
+
+    def torch(self, layer, ins):
+        shape = ins[0]
+        if len(shape) == 1:
+            return TorchCode([f"nn.LayerNorm({shape[-1]})"])
+        call = to_channels_first("{m}(%s)" % to_channels_last("{0}", len(shape)), len(shape))
+        return TorchCode([f"nn.LayerNorm({shape[-1]})"], call, channels_last=True)
+
+
+class IdentityOp(Op):
+    """No computation and no data movement."""
+
+    type = "identity"
+    doc = "Identity: same shape, no cost."
     is_view = True
 
-    def __init__(self, type_: str, attrs=()) -> None:
-        self.type = type_
-        self.attrs = attrs
+    def torch(self, layer, ins):
+        return TorchCode([])  # the export writes nn.Identity() when nothing is fused
 
 
-ACTIVATIONS = tuple(k for k in FLOPS_PER_ELEMENT if k not in ("batchnorm", "layernorm"))
+class DropoutOp(IdentityOp):
+    """An identity at inference; `rate` is kept for the reader and the export."""
 
-register(*(ElementwiseOp(t, FLOPS_PER_ELEMENT[t]) for t in ACTIVATIONS),
-         ElementwiseOp("batchnorm", FLOPS_PER_ELEMENT["batchnorm"], norm=True),
-         ElementwiseOp("layernorm", FLOPS_PER_ELEMENT["layernorm"], norm=True),
-         ViewOp("dropout", (Attr("rate", "rate", 0.5),)), ViewOp("identity"))
+    type = "dropout"
+    doc = "Dropout: same shape, no cost at inference."
+    attrs = (Attr("rate", "rate", 0.5, "Drop probability, 0..1 (documentation only: no cost)."),)
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.Dropout({torch_number(layer.attrs['rate'])})"])
+
+
+# type, FLOPs per element (the scalar formula's operations), description, PyTorch module
+ACTIVATIONS = (
+    ActivationOp("relu", 1, "ReLU activation.", "nn.ReLU()"),  # max(x, 0)
+    ActivationOp("relu6", 2, "ReLU6 activation.", "nn.ReLU6()"),  # min(max(x, 0), 6)
+    # compare, multiply; netspec has no slope attribute: PyTorch's 0.01
+    ActivationOp("leaky_relu", 2, "Leaky ReLU activation.", "nn.LeakyReLU()"),
+    ActivationOp("sigmoid", 4, "Sigmoid activation.", "nn.Sigmoid()"),  # negate, exp, add, divide
+    ActivationOp("tanh", 5, "tanh activation.", "nn.Tanh()"),  # two exps, subtract, add, divide
+    ActivationOp("swish", 5, "Swish (SiLU) activation.", "nn.SiLU()"),  # x · sigmoid(x)
+    ActivationOp("hswish", 5, "Hard swish activation.", "nn.Hardswish()"),  # x · hsigmoid(x)
+    ActivationOp("hsigmoid", 4, "Hard sigmoid activation.", "nn.Hardsigmoid()"),  # relu6(x + 3) / 6
+    # tanh approximation: cube, multiply-add, scale, tanh-free count of 8 scalar ops (counted as such)
+    ActivationOp("gelu", 8, "GELU activation.", 'nn.GELU(approximate="tanh")'),
+    # exp, add to the sum, divide; over the channels
+    ActivationOp("softmax", 3, "Softmax over the channel axis.", "nn.Softmax(dim=1)", "nn.Softmax(dim=-1)"),
+)
+
+NORMS = (BatchNormOp("batchnorm", 2, "Standalone batch normalisation (2*C parameters).", norm=True),
+         # mean 1, variance 3, normalise 2, scale and shift 2
+         LayerNormOp("layernorm", 8, "Layer normalisation over the channel axis.", norm=True))
+
+register(*NORMS, *ACTIVATIONS, DropoutOp(), IdentityOp())
+
+# The table the README publishes: FLOPs per element of each element-wise op.
+FLOPS_PER_ELEMENT = {op.type: op.per_element for op in (*ACTIVATIONS, *NORMS)}

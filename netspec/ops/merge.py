@@ -1,12 +1,13 @@
 """Ops that join tensors: add and multiply (with broadcasting), concat on channels.
 
 add/multiply: k − 1 FLOPs per output element for k inputs; concat: none. Both read every input
-element and write every output element.
+element and write every output element. PyTorch: computed in the forward expression (`+`, `*`,
+`torch.cat` on channels), broadcasting as netspec does (right-aligned on channels-last shapes).
 """
 
 from __future__ import annotations
 
-from .base import Cost, Op, ShapeError, fmt_shape, numel, register
+from .base import Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register
 
 
 class BroadcastOp(Op):
@@ -15,8 +16,10 @@ class BroadcastOp(Op):
     min_inputs = 2
     max_inputs = None
 
-    def __init__(self, type_: str) -> None:
+    def __init__(self, type_: str, symbol: str, doc: str) -> None:
         self.type = type_
+        self.symbol = symbol
+        self.doc = doc
 
     def infer(self, a, ins):
         out = ins[0]
@@ -45,9 +48,22 @@ class BroadcastOp(Op):
         reads = sum(numel(s) for s in ins)
         return [(self.type, Cost(flops=(len(ins) - 1) * n, input_reads=reads, output_writes=n, act_io=reads + n))]
 
+    def torch(self, layer, ins):
+        rank = len(layer.output)
+        terms = []
+        for i, shape in enumerate(ins):
+            expr = "{%d}" % i
+            missing = rank - len(shape)
+            if missing:
+                # channels-first: a rank-r input's spatial dims align to the right of the output's
+                expr += "[:, :" + ", None" * missing + "]"
+            terms.append(expr)
+        return TorchCode([], "{m}(%s)" % f" {self.symbol} ".join(terms), inline=True)
+
 
 class ConcatOp(Op):
     type = "concat"
+    doc = "Concatenation of two or more inputs on the channel axis; other dimensions must match."
     min_inputs = 2
     max_inputs = None
 
@@ -63,5 +79,13 @@ class ConcatOp(Op):
         n = numel(out)
         return [("concat", Cost(input_reads=n, output_writes=n, act_io=2 * n))]
 
+    def torch(self, layer, ins):
+        return TorchCode([], "{m}(torch.cat([%s], dim=1))" % ", ".join("{%d}" % i for i in range(len(ins))),
+                         inline=True)
 
-register(BroadcastOp("add"), BroadcastOp("multiply"), ConcatOp())
+
+register(BroadcastOp("add", "+", "Element-wise sum of two or more inputs (a vector C broadcasts over an image or "
+                     "sequence)."),
+         BroadcastOp("multiply", "*", "Element-wise product of two or more inputs (multiplying by a vector C scales "
+                     "channels, as in squeeze-excite)."),
+         ConcatOp())

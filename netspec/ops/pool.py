@@ -2,21 +2,26 @@
 
 FLOPs per output: max K×K − 1 comparisons, avg K×K (K×K − 1 adds and one divide). Memory: one read
 per window element per output, one write per output; a global pool reads its input once.
+
+PyTorch: `nn.MaxPool2d`/`nn.AvgPool2d` with `ceil_mode`; uneven padding becomes an explicit pad
+(-inf for max, zeros for avg, i.e. `count_include_pad`); global pools `nn.AdaptiveMax/AvgPool`.
 """
 
 from __future__ import annotations
 
-from .base import Attr, Cost, Op, ShapeError, fmt_shape, numel, register
-from .conv import axis_pads, spatial_out
+from .base import Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register, torch_pair
+from .conv import KERNEL, PADDING_DOC, axis_pads, resolve_padding, spatial_out
 
 
 class PoolOp(Op):
-    attrs = (Attr("kernel", "pair+"), Attr("stride", "pair+", None), Attr("padding", "padding", "valid"),
-             Attr("ceil_mode", "bool", False))
+    attrs = (KERNEL, Attr("stride", "pair+", None, "Stride: an integer or [h, w]; default: the kernel size."),
+             Attr("padding", "padding", "valid", PADDING_DOC),
+             Attr("ceil_mode", "bool", False, "Round the output size up instead of down (as in PyTorch)."))
 
-    def __init__(self, type_: str, extra_flop: int) -> None:
+    def __init__(self, type_: str, extra_flop: int, doc: str) -> None:
         self.type = type_
         self.extra_flop = extra_flop  # avg: K·K per output; max: K·K − 1
+        self.doc = doc
 
     @staticmethod
     def window(a: dict) -> dict:
@@ -39,6 +44,60 @@ class PoolOp(Op):
         return [(self.type, Cost(flops=(kh * kw - 1 + self.extra_flop) * outputs, input_reads=kh * kw * outputs,
                                  output_writes=outputs, act_io=numel(ins[0]) + outputs))]
 
+    def torch(self, layer, ins):
+        a = layer.attrs
+        h, w, c = ins[0]
+        win = {**a, "stride": a["stride"] or a["kernel"]}
+        (ph, pw), explicit = pool_padding(win, h, w, layer.output[0], layer.output[1])
+        mods = []
+        if explicit:
+            mods.append(f'nn.ConstantPad2d({explicit}, float("-inf"))' if self.type == "maxpool"
+                        else f"nn.ZeroPad2d({explicit})")
+        args = f"kernel_size={torch_pair(win['kernel'])}"
+        if win["stride"] != win["kernel"]:
+            args += f", stride={torch_pair(win['stride'])}"
+        if (ph, pw) != (0, 0):
+            args += f", padding={torch_pair((ph, pw))}"
+        if a["ceil_mode"]:
+            args += ", ceil_mode=True"
+        mods.append(f"nn.{'MaxPool2d' if self.type == 'maxpool' else 'AvgPool2d'}({args})")
+        return TorchCode(mods)
+
+
+def torch_pool_out(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape (dilation 1)."""
+    out = (size + 2 * p - (k - 1) - 1 + ((s - 1) if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def pool_padding(a: dict, h: int, w: int, ho: int, wo: int):
+    """(torch padding (ph, pw), explicit (l, r, t, b) or None) for max/avg pool.
+
+    Even padding is PyTorch's own, ceil rule included. Uneven padding is applied explicitly and
+    the pool runs unpadded; under ceil_mode netspec's rule lets the last window start only in
+    the input or the *left* padding, so the explicit right padding is trimmed until PyTorch's
+    ceil rule gives the same count. The last window then overhangs instead of reading the trimmed
+    pixels: the same maximum (they were -inf), an average over fewer padded zeros.
+    """
+    (kh, kw), (sh, sw) = a["kernel"], a["stride"]
+    ph, pw = axis_pads(a["padding"])
+    pads_h = resolve_padding(ph, h, kh, sh, 1)
+    pads_w = resolve_padding(pw, w, kw, sw, 1)
+    if pads_h[0] == pads_h[1] and pads_w[0] == pads_w[1]:
+        return (pads_h[0], pads_w[0]), None
+    explicit = []
+    for (pb, pa), size, k, s, want in ((pads_h, h, kh, sh, ho), (pads_w, w, kw, sw, wo)):
+        for after in range(pa, -1, -1):
+            if torch_pool_out(size + pb + after, k, s, 0, a["ceil_mode"]) == want:
+                break
+        else:  # not reached for a graph netspec accepted; keep the written padding
+            after = pa
+        explicit.append((pb, after))
+    (t, b), (l, r) = explicit
+    return (0, 0), (l, r, t, b)
+
 
 def _explicit(padding):
     """Explicit (before, after) pairs per axis; `same`/`valid` never over-pad."""
@@ -46,9 +105,10 @@ def _explicit(padding):
 
 
 class GlobalPoolOp(Op):
-    def __init__(self, type_: str, extra_flop: int) -> None:
+    def __init__(self, type_: str, extra_flop: int, doc: str) -> None:
         self.type = type_
         self.extra_flop = extra_flop  # avg: one divide per channel
+        self.doc = doc
 
     def infer(self, a, ins):
         if len(ins[0]) == 1:
@@ -61,7 +121,13 @@ class GlobalPoolOp(Op):
         c = out[0]
         return [(self.type, Cost(flops=n - c + self.extra_flop * c, input_reads=n, output_writes=c, act_io=n + c))]
 
+    def torch(self, layer, ins):
+        kind = "Avg" if self.type == "global_avgpool" else "Max"
+        return TorchCode([f"nn.Adaptive{kind}Pool{len(ins[0]) - 1}d(1)", "nn.Flatten()"])
 
-register(PoolOp("maxpool", 0), PoolOp("avgpool", 1), GlobalPoolOp("global_avgpool", 1),
-         GlobalPoolOp("global_maxpool", 0))
+
+register(PoolOp("maxpool", 0, "Max pooling over kernel windows. Output H'xW'xC."),
+         PoolOp("avgpool", 1, "Average pooling over kernel windows. Output H'xW'xC."),
+         GlobalPoolOp("global_avgpool", 1, "Global average pooling: an image or sequence becomes a vector of C."),
+         GlobalPoolOp("global_maxpool", 0, "Global max pooling: an image or sequence becomes a vector of C."))
 
