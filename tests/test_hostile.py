@@ -416,3 +416,16 @@ def test_bad_value(tmp_path, field, value):
     assert_clean_failure(out, err)
     code = VALUES[value][kind]
     assert got == 1 and has_diagnostic(out, str(path), code, line, col), out[:1500]
+
+
+def test_a_key_misspelt_into_the_missing_input(tmp_path):
+    """`name:` and `input:` merged into `namput:` (a fuzzer's find): the schema reports the unknown key
+    once, with its hint, and not the missing `input` it stands for; expansion must then stop quietly
+    instead of reading the absent input (it crashed with KeyError: 'input')."""
+    spec = tmp_path / "namput.yaml"
+    spec.write_text("netspec: 1\nnamput: {channels: 100}\nlayers:\n  - {type: dense, units: 4}\n", encoding="utf-8")
+    got, out, err = run_inprocess("check", str(spec))
+    assert_clean_failure(out, err)
+    # `namput` starts line 2, column 1
+    assert got == 1 and has_diagnostic(out, str(spec), "NS101", 2, 1)
+    assert "did you mean `input`" in out and out.count("error[NS") == 1

@@ -75,8 +75,10 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
     def network_input(self, params: dict) -> tuple[tuple, int] | None:
         """The input shape and the batch, evaluated (None after a diagnostic)."""
         data = self.data
+        inp = data.get("input")
+        if not isinstance(inp, dict):
+            return None  # the schema stage reported it (as `input` missing, or a misspelt key close to it)
         try:
-            inp = data["input"]
             dims = [k for k in ("height", "width", "length", "channels") if k in inp]
             shape = tuple(self.normalize("int+", self.evaluate(inp, k, inp[k], params, "input ", "input"),
                                          inp, k, "input ", "input") for k in dims)
