@@ -162,7 +162,7 @@ def test_blocks_fold_and_unfold(browser, tmp_path):
     page.click("g.box[data-box='layer1.0'] g.head")
     folded = page.locator("g.node[data-group='layer1.0']")
     expect(folded).to_have_count(1)  # drawn at the next animation frame
-    assert "5 layers" in folded.text_content()
+    assert "bottleneck \u00b7 5 layers" in folded.text_content()
     expect(page.locator("g.node[data-layer='layer1.0.conv2']")).to_have_count(0)
     folded.click()
     expect(page.locator("g.node[data-layer='layer1.0.conv2']")).to_have_count(1)

@@ -35,22 +35,12 @@ def placed(view, names, scope_children):
     return {lab[i]: (view.rank[i], view.column[i]) for i in scope_children}
 
 
-@pytest.mark.parametrize("name, depth, want", [
-    ("conv1", 0, []),
-    ("layer2.1.conv3", 1, ["layer2.1"]),
-    ("stage1.conv.0", 1, ["stage1"]),  # a repeated layer inside a call that is not repeated
-    ("enc.3.attn.2.q", 2, ["enc.3", "enc.3.attn.2"]),
-    ("a.b.c", 2, ["a", "a.b"]),
-])
-def test_block_path(name, depth, want):
-    assert graphview.block_path(name, depth) == want
-
-
 def test_resnet_bottleneck_puts_the_shortcut_beside_the_main_path():
     r = check_path(str(SPECS / "resnet50.yaml"))
     names = [layer.name for layer in r.graph.layers]
     view = graphview.build(r.graph)
     assert [g.id for g in view.groups] == [f"layer{s}.{i}" for s, n in ((1, 3), (2, 4), (3, 6), (4, 3)) for i in range(n)]
+    assert {g.block for g in view.groups} == {"bottleneck"}
     top = placed(view, names, view.top)
     # the input is rank 0 of the top level; the stem, the pool and the 16 calls follow in one column
     assert top["conv1"] == (1, 0) and top["maxpool"] == (2, 0)
@@ -64,6 +54,32 @@ def test_resnet_bottleneck_puts_the_shortcut_beside_the_main_path():
     assert sorted(seen) == list(range(len(names)))
     for g in view.groups:
         assert all(g.first <= i <= g.last for i in g.children if i < len(names))
+
+
+def test_nested_block_calls_nest_as_groups():
+    spec = """netspec: 1
+name: nested
+input: {height: 8, width: 8, channels: 4}
+blocks:
+  inner:
+    layers:
+      - {name: a, type: conv, filters: 4, kernel: 1}
+      - {name: b, type: relu}
+  outer:
+    layers:
+      - {name: x, type: inner, repeat: 2}
+      - {name: y, type: conv, filters: 4, kernel: 1}
+layers:
+  - {name: o, type: outer, repeat: 2}
+  - {name: tail, type: relu}
+"""
+    r = check_text(spec, "nested.yaml")
+    view = graphview.build(r.graph)
+    got = [(g.id, g.block, view.groups[g.parent].id if g.parent >= 0 else None) for g in view.groups]
+    assert got == [("o.0", "outer", None), ("o.0.x.0", "inner", "o.0"), ("o.0.x.1", "inner", "o.0"),
+                   ("o.1", "outer", None), ("o.1.x.0", "inner", "o.1"), ("o.1.x.1", "inner", "o.1")]
+    names = [layer.name for layer in r.graph.layers]
+    assert placed(view, names, view.groups[0].children) == {"G:o.0.x.0": (0, 0), "G:o.0.x.1": (1, 0), "o.0.y": (2, 0)}
 
 
 def test_inception_branches_stand_side_by_side():

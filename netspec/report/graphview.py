@@ -3,7 +3,7 @@ lifted to the level where its two ends meet, and each level's items placed on ra
 bottom) and columns. Shared by the HTML and Mermaid reporters; linear in the number of layers.
 
 Items are numbered `0..n-1` for the layers and `n + g` for group `g`. A group is one block call
-(`layer2.1`); its layers are contiguous in execution order, so walking the layers in order meets
+(`layer2.1`, from each layer's `Source.calls`); its layers are contiguous in execution order, so walking the layers in order meets
 every item after all the items it reads: one pass places them.
 """
 
@@ -20,6 +20,7 @@ FEED = -1  # the network input, as an item: rank 0, column 0 of the top level
 @dataclass(slots=True)
 class Group:
     id: str  # the block call's instance name: "layer2.1", "enc.0.attn"
+    block: str  # the block it calls: "bottleneck"
     parent: int  # index of the enclosing group, NETWORK at the top
     first: int  # its first and last layer (a contiguous range)
     last: int
@@ -35,25 +36,9 @@ class GraphView:
     top: list[int]  # the top level's items, in execution order
 
     def as_dict(self) -> dict:
-        return {"groups": [{"id": g.id, "parent": g.parent, "first": g.first, "last": g.last,
+        return {"groups": [{"id": g.id, "block": g.block, "parent": g.parent, "first": g.first, "last": g.last,
                             "children": g.children} for g in self.groups],
                 "scope": self.scope, "rank": self.rank, "column": self.column, "top": self.top}
-
-
-def block_path(name: str, depth: int) -> list[str]:
-    """The instance names of the `depth` block calls that made layer `name`, outermost first.
-
-    Names are scoped by the calls (`layer2.1.conv3` is `conv3` of call `layer2` repetition 1) and
-    a layer name never holds a dot or starts with a digit, so a digit part is a repetition index.
-    """
-    parts = name.split(".")
-    out, i = [], 0
-    for _ in range(depth):
-        i += 1
-        if i < len(parts) and parts[i].isdigit():
-            i += 1
-        out.append(".".join(parts[:i]))
-    return out
 
 
 def build(graph) -> GraphView:
@@ -65,15 +50,15 @@ def build(graph) -> GraphView:
     top: list[int] = []
     chains: list[tuple[int, ...]] = []  # per layer: its groups, outermost first
     for i, layer in enumerate(layers):
-        path = block_path(layer.name, len(layer.source.calls)) if layer.source.calls else []
+        path = layer.source.calls  # (line, column, spec path, instance name, block name), outermost first
         k = 0
-        while k < len(open_) and k < len(path) and groups[open_[k]].id == path[k]:
+        while k < len(open_) and k < len(path) and groups[open_[k]].id == path[k][3]:
             k += 1
         del open_[k:]
-        for gid in path[k:]:
+        for call in path[k:]:
             parent = open_[-1] if open_ else NETWORK
             g = len(groups)
-            groups.append(Group(gid, parent, i, i))
+            groups.append(Group(call[3], call[4], parent, i, i))
             scope.append(parent)
             (groups[parent].children if parent != NETWORK else top).append(n + g)
             open_.append(g)

@@ -54,9 +54,9 @@ def flowchart(graph, over: dict | None = None, fold: bool = False) -> list[str]:
         g = view.groups[i - n]
         if fold:
             count = g.last - g.first + 1
-            out.append(f'{indent}g{i - n}[["{text(g.id)}<br/>{count} layers"]]:::block')
+            out.append(f'{indent}g{i - n}[["{text(g.id)}<br/>{text(g.block)} · {count} layers"]]:::block')
             return
-        out.append(f'{indent}subgraph g{i - n}["{text(g.id)}"]')
+        out.append(f'{indent}subgraph g{i - n}["{text(g.id)} · {text(g.block)}"]')
         for child in g.children:
             item(child, indent + "  ")
         out.append(f"{indent}end")

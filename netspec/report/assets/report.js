@@ -255,8 +255,9 @@
       return lo;
     }
 
-    function label(text, max) {
-      return text.length > max ? "\u2026" + text.slice(text.length - max + 1) : text;
+    function label(text, max, keepStart) {  // a name keeps its end (the layer), a description its start
+      if (text.length <= max) return text;
+      return keepStart ? text.slice(0, max - 1) + "\u2026" : "\u2026" + text.slice(text.length - max + 1);
     }
 
     function makeNode(it) {
@@ -273,8 +274,8 @@
       } else {
         var grp = groups[it - n], m = grp.last - grp.first + 1;
         cls += " group"; fill = groupFill(it - n);
-        name = "+ " + grp.id; sub = m + " layer" + (m === 1 ? "" : "s") + " \u00b7 " + count(opt.sum("maccs", grp.first, grp.last)) + " MACCs";
-        titleText = grp.id + " (folded; click to unfold)";
+        name = "+ " + grp.id; sub = grp.block + " \u00b7 " + m + " layer" + (m === 1 ? "" : "s") + " \u00b7 " + count(opt.sum("maccs", grp.first, grp.last)) + " MACCs";
+        titleText = grp.id + ": a call of block " + grp.block + " (folded; click to unfold)";
         if (opt.groupCls) cls += opt.groupCls(it - n);
       }
       if (isDark(fill)) cls += " dark";
@@ -284,7 +285,7 @@
       g.appendChild(sv("title", {text: titleText}));
       g.appendChild(sv("rect", {width: NW, height: B[3], rx: 5, fill: fill}));
       g.appendChild(sv("text", {x: 8, y: it === -1 ? 19 : 16, text: it === -1 ? "input \u00b7 " + sub : label(name, 26)}));
-      if (it !== -1) g.appendChild(sv("text", {"class": "sub", x: 8, y: 31, text: label(sub, 30)}));
+      if (it !== -1) g.appendChild(sv("text", {"class": "sub", x: 8, y: 31, text: label(sub, 31, true)}));
       if (it >= 0 && (it < n ? view.over[it] : opt.groupOver(it - n))) {
         g.appendChild(sv("text", {"class": "warn", x: NW - 14, y: 16, text: "!"}));
       }
@@ -301,9 +302,9 @@
       var e = sv("g", {"class": "box", "data-box": grp.id, transform: "translate(" + absX[it] + "," + absY[it] + ")"});
       e.appendChild(sv("rect", {"class": "frame", width: wd[it], height: ht[it], rx: 7}));
       var head = sv("g", {"class": "head", "data-fold": g});
-      head.appendChild(sv("title", {text: grp.id + " (click to fold)"}));
+      head.appendChild(sv("title", {text: grp.id + ": a call of block " + grp.block + " (click to fold)"}));
       head.appendChild(sv("rect", {width: wd[it], height: HEAD - 4, fill: "transparent"}));
-      head.appendChild(sv("text", {x: 8, y: 15, text: "\u2212 " + label(grp.id, Math.floor(wd[it] / 7.5))}));
+      head.appendChild(sv("text", {x: 8, y: 15, text: "\u2212 " + label(grp.id + " \u00b7 " + grp.block, Math.floor(wd[it] / 7.5))}));
       e.appendChild(head);
       return e;
     }
