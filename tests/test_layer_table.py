@@ -70,3 +70,11 @@ def test_depth_2_opens_the_outer_calls_and_folds_the_inner(cli, write):
     assert cli("check", path, "--depth", "0").code == 2
     md = cli("check", path, "--depth", "1", "-f", "markdown").out
     assert "| 0-3 | p.0* | pair (block) | 8x8x8 | 8x8x8 | 144 | 8.19K |" in md
+
+
+def test_folded_rows_drop_columns_nothing_fills(cli):
+    # ResNet-50's skips all sit inside its bottlenecks: folded at depth 1, no row reads a layer
+    # other than the row before it, so there is no "connected to" column
+    out = cli("check", "specs/resnet50.yaml", "--depth", "1").out
+    header = next(ln for ln in out.splitlines() if ln.lstrip().startswith("#"))
+    assert header.split()[-1] == "%MACCs"

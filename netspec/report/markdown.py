@@ -49,7 +49,7 @@ def file_section(result, layers: bool, depth: int | None = None) -> list[str]:
                  "❌ over" if b.over else "✅") for b in result.budget]) + [""]
         if layers:
             out += ["<details><summary>Layers</summary>", ""]
-            out += _md_table(columns(result.graph, result.latency),
+            out += _md_table(columns(result.graph, result.latency, depth),
                              [cells for _, cells in rows(result.graph, t, latency=result.latency, depth=depth)])
             star = top_note(result.graph)
             out += (["", _cell(star.replace("*", "\\*", 1))] if star else []) + ["", "</details>", ""]

@@ -12,15 +12,35 @@ LATENCY_COLUMNS = ("latency", "bound")  # with --device
 TOP = 3
 
 
-def columns(graph, latency=None) -> tuple[str, ...]:
+def columns(graph, latency=None, depth: int | None = None) -> tuple[str, ...]:
     """The table's columns; `latency` and `bound` with a latency estimate (--device), `connected to`
-    only when some layer reads other than the layer before it, `note` only when some layer has a note."""
+    only when some row reads other than the row before it, `note` only when some shown layer has a note."""
     extra = LATENCY_COLUMNS if latency is not None else ()
-    if any(_connected(graph, i, layer) for i, layer in enumerate(graph.layers)):
+    groups = list(_groups(graph, depth))
+    if any(_connected(graph, first, end) for first, end, _ in groups):
         extra += ("connected to",)
-    if any(layer.note for layer in graph.layers):
+    if any(graph.layers[first].note for first, _, instance in groups if instance is None):
         extra += ("note",)
     return COLUMNS + extra
+
+
+def _groups(graph, depth: int | None):
+    """(first, end, instance) per table row: a block call nested `depth` deep as one range with its
+    call's (line, column, path, name, block), every other layer alone with None."""
+    layers = graph.layers
+    i = 0
+    while i < len(layers):
+        calls = layers[i].source.calls
+        if depth is None or len(calls) < depth:
+            yield i, i + 1, None
+            i += 1
+            continue
+        instance = calls[depth - 1]
+        end = i + 1
+        while end < len(layers) and layers[end].source.calls[depth - 1:depth] == (instance,):
+            end += 1
+        yield i, end, instance
+        i = end
 
 
 def top_layers(graph, n: int = TOP) -> set[int]:
@@ -45,12 +65,16 @@ def top_note(graph, n: int = TOP) -> str:
     return f"* = {what}"
 
 
-def _connected(graph, i: int, layer) -> str:
-    """Input names when they are not simply the previous layer (a merge, a skip, a branch)."""
-    previous = i - 1 if i else INPUT
-    if layer.inputs == [previous]:
+def _connected(graph, first: int, end: int) -> str:
+    """What layers first..end-1 read from before `first`, by name, unless that is simply the
+    layer before (a merge, a skip, a branch)."""
+    if end - first == 1:
+        outside = graph.layers[first].inputs  # as written: add(x, x) reads x twice
+    else:
+        outside = list(dict.fromkeys(r for layer in graph.layers[first:end] for r in layer.inputs if r < first))
+    if outside == [first - 1 if first else INPUT]:
         return ""
-    return ", ".join(graph.name_of(r) for r in layer.inputs)
+    return ", ".join(graph.name_of(r) for r in outside)
 
 
 def _input_shapes(graph, layer) -> str:
@@ -71,21 +95,13 @@ def rows(graph, totals, human: bool = True, latency=None, depth: int | None = No
     """
     fmt = units.count if human else str
     top = top_layers(graph)
-    extra = columns(graph, latency)[len(COLUMNS):]
+    extra = columns(graph, latency, depth)[len(COLUMNS):]
     blank = ("",) * len(extra)
-    layers = graph.layers
-    i = 0
-    while i < len(layers):
-        layer = layers[i]
-        calls = layer.source.calls
-        if depth is not None and len(calls) >= depth:
-            instance = calls[depth - 1]
-            end = i + 1
-            while end < len(layers) and layers[end].source.calls[depth - 1:depth] == (instance,):
-                end += 1
+    for i, end, instance in _groups(graph, depth):
+        if instance is not None:
             yield "block", _block_cells(graph, totals, i, end, instance, top, fmt, extra, latency)
-            i = end
             continue
+        layer = graph.layers[i]
         for k, row in enumerate(layer.rows):
             first = k == 0
             mark = "*" if (first and i in top) else ""
@@ -95,7 +111,7 @@ def rows(graph, totals, human: bool = True, latency=None, depth: int | None = No
                      fmt(row.params), fmt(row.maccs), fmt(row.flops), fmt(row.memory_accesses),
                      units.percent(row.maccs, totals.maccs) if row.maccs else "")
             if first:
-                facts = {"connected to": _connected(graph, i, layer), "note": layer.note or ""}
+                facts = {"connected to": _connected(graph, i, i + 1), "note": layer.note or ""}
                 if latency is not None:
                     t = latency.layers[i]
                     facts.update(latency=units.seconds(t.time), bound=t.bound or "-")
@@ -103,7 +119,6 @@ def rows(graph, totals, human: bool = True, latency=None, depth: int | None = No
             else:
                 cells += blank
             yield ("layer" if first else "part"), cells
-        i += 1
     total = {"latency": units.seconds(latency.latency), "bound": f"{100 * latency.memory_bound_share:.0f}% mem"} \
         if latency is not None else {}
     yield "total", ("", "total", "", "", "", fmt(totals.params), fmt(totals.maccs), fmt(totals.flops),
@@ -116,9 +131,7 @@ def _block_cells(graph, totals, first: int, end: int, instance, top, fmt, extra,
     group = graph.layers[first:end]
     sums = {m: sum(getattr(layer.cost, m) for layer in group) for m in ("params", "maccs", "flops", "memory_accesses")}
     mark = "*" if any(j in top for j in range(first, end)) else ""
-    outside = dict.fromkeys(r for layer in group for r in layer.inputs if r < first)
-    connected = "" if list(outside) == [first - 1 if first else INPUT] else ", ".join(graph.name_of(r) for r in outside)
-    facts = {"connected to": connected, "note": ""}
+    facts = {"connected to": _connected(graph, first, end), "note": ""}
     if latency is not None:
         times = latency.layers[first:end]
         bounds = {t.bound for t in times if t.bound}

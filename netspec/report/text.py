@@ -49,7 +49,7 @@ def budget_lines(result) -> list[str]:
 
 
 def layer_table(result, depth: int | None = None) -> str:
-    header = columns(result.graph, result.latency)
+    header = columns(result.graph, result.latency, depth)
     table = [header] + [cells for _, cells in rows(result.graph, result.totals, latency=result.latency, depth=depth)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = []
