@@ -5,11 +5,12 @@ What it measures (PyTorch on the CPU, eval mode, no_grad, a fixed number of thre
   `torch.matmul`; int8 with `torch._int_mm` where this PyTorch has it);
 - the streaming bandwidth: a large tensor copy (read + write), and a copy that fits in the L2
   cache (the on-chip level, used for kernels whose bytes fit in it);
-- the per-kernel overhead: a chain of tiny element-wise modules, per module;
-- the efficiency of each op family (conv, depthwise, dense, element-wise, pool, and attention when
-  the registry has it): a few generic single-layer networks per family, exported with netspec's
-  own PyTorch export and timed; the compute and memory efficiencies that make the roofline fit
-  those timings best (least squares on log time) become the profile's.
+- the per-kernel overhead: one tiny element-wise module, caches evicted before it;
+- the efficiency of each op family (conv, depthwise, dense, element-wise, average and max pool,
+  and attention when the registry has it): a few generic single-layer networks per family,
+  exported with netspec's own PyTorch export and timed with the caches evicted before each call;
+  the compute and memory efficiencies that make the roofline fit those timings best (least
+  squares on log time) become the profile's.
 
 The benchmark layers are generic shapes, not models of the zoo, so `bench/latency.py` can use a
 calibrated profile to test the estimate on models it was not fitted to. Only this module (and
@@ -77,11 +78,16 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("{height: 14, width: 14, channels: 256}", "{type: concat, inputs: [input, input, input]}"),
     ],
     "pool": [
-        ("{height: 112, width: 112, channels: 64}", "{type: maxpool, kernel: 3, stride: 2, padding: 1}"),
         ("{height: 56, width: 56, channels: 256}", "{type: avgpool, kernel: 2}"),
+        ("{height: 14, width: 14, channels: 480}", "{type: avgpool, kernel: 3, stride: 2, padding: 1}"),
+        ("{height: 28, width: 28, channels: 192}", "{type: avgpool, kernel: 3, stride: 1, padding: 1}"),
+        ("{height: 112, width: 112, channels: 32}", "{type: avgpool, kernel: 2}"),
+    ],
+    "maxpool": [
+        ("{height: 112, width: 112, channels: 64}", "{type: maxpool, kernel: 3, stride: 2, padding: 1}"),
         ("{height: 28, width: 28, channels: 96}", "{type: maxpool, kernel: 2}"),
         ("{height: 56, width: 56, channels: 192}", "{type: maxpool, kernel: 3, stride: 1, padding: 1}"),
-        ("{height: 14, width: 14, channels: 480}", "{type: avgpool, kernel: 3, stride: 2, padding: 1}"),
+        ("{height: 14, width: 14, channels: 512}", "{type: maxpool, kernel: 2}"),
     ],
     "attention": [
         ("{length: 197, channels: 768}", "{type: attention, heads: 12}"),

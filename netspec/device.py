@@ -19,7 +19,10 @@ from .quantity import QuantityError, parse_quantity, parse_rate, parse_time
 FORMAT = 1
 DTYPES = ("float32", "float16", "bfloat16", "int8")
 KINDS = ("cpu", "gpu", "npu", "mcu")
-FAMILIES = ("conv", "depthwise", "dense", "elementwise", "pool", "attention")
+FAMILIES = ("conv", "depthwise", "dense", "elementwise", "pool", "maxpool", "attention")
+# A family a profile does not list takes the efficiency of the next one here, else `default`:
+# max pooling is a windowed pool, a windowed pool a pass over memory like an element-wise op.
+FALLBACK = {"maxpool": "pool", "pool": "elementwise"}
 SPARSITY = ("dense", "unstated")  # `sparse` is refused: see _peak
 EXECUTIONS = ("fused", "eager")
 UNVERIFIED = "unverified"
@@ -75,12 +78,10 @@ class Device:
     sources: dict[str, dict] = field(default_factory=dict)
 
     def compute_eff(self, family: str) -> float:
-        e = self.compute_efficiency
-        return e.get(family) or e.get("elementwise" if family == "pool" else "default") or e["default"]
+        return _lookup(self.compute_efficiency, family)
 
     def memory_eff(self, family: str) -> float:
-        e = self.memory_efficiency
-        return e.get(family) or e.get("elementwise" if family == "pool" else "default") or e["default"]
+        return _lookup(self.memory_efficiency, family)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "kind": self.kind, "path": self.path,
@@ -91,6 +92,14 @@ class Device:
                 "memory_efficiency": dict(self.memory_efficiency),
                 "figures": [f.as_dict() for f in self.figures],
                 "sources": {k: dict(v) for k, v in self.sources.items()}}
+
+
+def _lookup(table: dict[str, float], family: str) -> float:
+    while family is not None:
+        if family in table:
+            return table[family]
+        family = FALLBACK.get(family)
+    return table["default"]
 
 
 # ------------------------------------------------------------------------------------------------

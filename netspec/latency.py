@@ -6,7 +6,7 @@ Each layer runs as one or more kernels. A kernel's time is
 
 with the peak of the spec's dtype, FLOPs and compulsory bytes (every input, weight and output
 touched once, at the spec's dtype) from the cost stage, and efficiencies per op family (conv,
-depthwise, dense, element-wise, pool, attention). The larger of the two terms says whether the
+depthwise, dense, element-wise, pool, maxpool, attention). The larger of the two terms says whether the
 kernel is compute- or memory-bound; a layer is labelled by its longest kernel.
 
 What is a kernel depends on the profile's `execution`: `fused` (TensorRT, TFLite, ...) runs a
@@ -26,12 +26,14 @@ from .ops import REGISTRY, numel
 
 COMPUTE, MEMORY = "compute", "memory"
 
-# Op family of a layer type or a part label, for the efficiency tables. `pool` is the windowed
-# pools; a global pool is one pass over its input, like an activation. A part with MACCs of a type
-# not listed counts as `dense` (a matrix product); one without MACCs as `elementwise`.
+# Op family of a layer type or a part label, for the efficiency tables. `pool` is windowed average
+# pooling, `maxpool` windowed max pooling (a different kernel: PyTorch's CPU one is several times
+# slower per output; a profile without it uses `pool`'s figures); a global pool is one pass over
+# its input, like an activation. A part with MACCs of a type not listed counts as `dense` (a
+# matrix product); one without MACCs as `elementwise`.
 FAMILY = {
     "conv": "conv", "deconv": "conv", "pointwise": "conv", "depthwise": "depthwise", "dense": "dense",
-    "maxpool": "pool", "avgpool": "pool", "attention": "attention",
+    "maxpool": "maxpool", "avgpool": "pool", "attention": "attention",
 }
 
 

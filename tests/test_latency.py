@@ -384,3 +384,18 @@ def test_the_library_takes_a_device(write):
     assert netspec.analyze(TINY).latency is None
     with pytest.raises(DeviceError):
         netspec.analyze(TINY, device="no-such-board")
+
+
+def test_max_pooling_falls_back_to_pool_then_elementwise(write):
+    # maxpool 2x2 on 32x32x64: 16*16*64 = 16,384 outputs, (2*2 - 1) = 3 FLOPs each = 49,152 FLOPs;
+    # bytes (65,536 in + 16,384 out) * 4 = 327,680. The profile lists no `maxpool` and no `pool`:
+    # element-wise efficiency 1.0 -> compute 0.049 us, memory 327,680 / 80 GB/s = 4.096 us.
+    text = spec("  - {type: maxpool, kernel: 2}\n")
+    est = estimate_of(text, device(write))
+    assert close(est.layers[0].time, 327_680 / (BW * 0.8) + OVERHEAD) and est.layers[0].bound == "memory"
+    # a profile with its own maxpool efficiency (0.01): compute 49,152 / 10 GFLOP/s = 4.9152 us wins
+    own = PROFILE.replace("elementwise: 1.0}", "elementwise: 1.0, maxpool: 0.01}")
+    from netspec.device import read_profile
+
+    est = estimate_of(text, read_profile(write("own.yaml", own.format(execution="fused", on_chip=""))))
+    assert close(est.layers[0].time, 49_152 / (PEAK32 * 0.01) + OVERHEAD) and est.layers[0].bound == "compute"
