@@ -313,3 +313,29 @@ def test_table_cells_are_the_layers_table(browser, tmp_path, spec, extra):
     assert o.page.eval_on_selector_all(".tv .head > div", "els => els.map(e => e.textContent)") == list(columns(result.graph, latency))
     assert got == want
     assert o.errors == [] and o.requests == []
+
+
+def test_several_specs_and_an_invalid_one_in_one_page(browser, tmp_path):
+    bad = write(tmp_path / "bad.yaml", "netspec: 1\nname: bad\ninput: {channels: 3}\nlayers:\n  - {type: dense, unitz: 4}\n")
+    good = SPECS / "tiny.yaml"
+    o = open_page(browser, make_report(tmp_path, "check", str(good), str(bad)))
+    page = o.page
+    assert page.locator("select[aria-label='spec file'] option").count() == 2
+    assert page.locator("g.node[data-layer]").count() > 0
+    page.select_option("select[aria-label='spec file']", "1")
+    expect(page.locator("ul.diags li")).to_have_count(1)
+    assert "NS101" in page.inner_text("ul.diags") and page.locator("g.node").count() == 0
+    page.select_option("select[aria-label='spec file']", "0")
+    expect(page.locator("g.node[data-layer='stage1.conv.0']")).to_have_count(1)
+    assert o.errors == [] and o.requests == []
+
+
+def test_diff_of_a_new_spec_draws_the_head_only(browser, changed_repo):
+    out = changed_repo / "new.html"
+    proc = subprocess.run([sys.executable, "-m", "netspec", "diff", "HEAD:new.yaml", "net.yaml", "-f", "html", "-o",
+                           str(out)], cwd=changed_repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    o = open_page(browser, out)
+    assert "absent" in o.page.inner_text("section.side-base")
+    assert o.page.locator("section.side-head g.node.st-added").count() > 0
+    assert o.errors == [] and o.requests == []
