@@ -130,3 +130,23 @@ layers:
     assert t.weight_bytes == 1010 * 4
     assert t.flops == (2 * 100 - 1 + 1) * 10
     assert t.arithmetic_intensity == pytest.approx(2000 / 4480)
+
+
+def test_channel_shuffle_is_a_copy():
+    """Format 1.1: same shape out, no FLOPs, no parameters; a copy reads and writes every element."""
+    r = run("""\
+netspec: 1
+name: shuffle
+input: {height: 4, width: 5, channels: 6}
+layers:
+  - {name: s, type: channel_shuffle, groups: 3}
+""")
+    (s,) = r.graph.layers
+    assert s.output == (4, 5, 6)
+    # 4 * 5 * 6 = 120 elements: 120 reads + 120 writes, nothing computed, nothing learned
+    assert (s.cost.params, s.cost.maccs, s.cost.flops) == (0, 0, 0)
+    assert (s.cost.input_reads, s.cost.weight_reads, s.cost.output_writes, s.cost.memory_accesses) == (120, 0, 120, 240)
+    assert s.cost.compulsory_bytes == 240 * 4  # float32
+    # a copy allocates its output: input and output live together, 2 * 120 * 4 bytes
+    assert r.totals.peak_activation_memory == 960
+

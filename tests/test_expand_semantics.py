@@ -413,6 +413,21 @@ def test_ns205_groups():
     assert "filters 6" in errors(r)[0].message and "input channels 8" in errors(r)[1].message
 
 
+def test_ns205_channel_shuffle_groups_must_divide_the_channels():
+    text = spec("""
+    layers:
+      - {name: ok, type: channel_shuffle, groups: 4}
+      - {name: bad, type: channel_shuffle, groups: 3}
+    """)
+    r = run(text)
+    # 8 channels: 4 groups of 2 shuffle; 3 groups do not divide 8 -> NS205 at the value of `groups`:
+    # line 6 (three head lines, `layers:`, ok), column 5 + 11 (`name: bad, `) + 23 + 8 + 1 = 48
+    got = [(d.code, d.line, d.column) for d in errors(r)]
+    assert got == [("NS205", *at(text, "3}"))] == [("NS205", 6, 48)]
+    assert errors(r)[0].path == "layers[1].groups"
+    assert errors(r)[0].message == "bad: channel_shuffle: input channels 8 are not divisible by groups 3"
+
+
 def test_ns206_conv_on_a_vector():
     text = spec("""
     layers:

@@ -93,7 +93,7 @@ def test_layer_defs_and_dispatcher():
     expected = {"conv", "depthwise", "separable", "deconv", "dense", "maxpool", "avgpool", "global_avgpool",
                 "global_maxpool", "flatten", "batchnorm", "layernorm", "relu", "relu6", "leaky_relu", "sigmoid",
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
-                "multiply", "concat", "upsample"}
+                "multiply", "concat", "upsample", "channel_shuffle"}
     assert layer_types() == frozenset(expected)
     for t in expected:
         d = defs[f"layer_{t}"]
@@ -212,6 +212,7 @@ layers:
   - {type: add, inputs: [-1, skip]}
   - {type: multiply, inputs: [-1, -2, -3]}
   - {type: concat, inputs: [skip, -1], repeat: 3, when: true}
+  - {type: channel_shuffle, groups: "${h // 16}"}
   - {type: global_avgpool}
   - {type: global_maxpool, inputs: -2}
   - {type: flatten, inputs: skip}

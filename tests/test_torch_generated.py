@@ -1,7 +1,7 @@
 """Generated networks: netspec and PyTorch must agree on every one, or both must refuse it.
 
 Hypothesis draws small random chains of conv / depthwise / separable / deconv / max and avg pool /
-dense / add / concat (random kernels, strides, dilations, groups, every padding form, ceil_mode,
+dense / add / concat / channel_shuffle (random kernels, strides, dilations, groups, every padding form, ceil_mode,
 input sizes, fused batch norm and activations), ending sometimes in a global pool or a flatten and
 a dense. Each network is written as YAML and checked with `netspec.pipeline.check_text`.
 
@@ -58,7 +58,8 @@ DILATION = st.one_of(st.integers(1, 2), pair(1, 2))
 PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), pair(0, 2),
                     st.lists(st.integers(0, 2), min_size=4, max_size=4))
 ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish"])
-KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat"]
+KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
+         "channel_shuffle"]
 
 
 @st.composite
@@ -101,10 +102,12 @@ def networks(draw) -> dict:
             layer["ceil_mode"] = True
         if kind == "dense":
             layer["units"] = draw(st.integers(1, 8))
+        if kind == "channel_shuffle":
+            layer["groups"] = draw(st.integers(1, 4))  # often not a divisor of the channels: both must refuse
         if kind in ("add", "concat"):
             layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
         if kind not in ("maxpool", "avgpool", "concat"):
-            layer = draw(fused(layer, bias=kind not in ("add",)))
+            layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle")))
         layers.append(layer)
         names.append(layer["name"])
     tail = draw(st.sampled_from([None, None, "global_avgpool", "flatten"]))
@@ -235,6 +238,15 @@ def _broadcast(op, ins):
     return y.permute(0, y.dim() - 1, *range(1, y.dim() - 1))
 
 
+def _channel_shuffle(x, groups: int):
+    """torchvision.models.shufflenetv2.channel_shuffle, as torchvision writes it."""
+    batchsize, num_channels, height, width = x.size()
+    channels_per_group = num_channels // groups
+    x = x.view(batchsize, groups, channels_per_group, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batchsize, -1, height, width)
+
+
 def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     """The modules holding the layer's parameters, and its output (channels-first)."""
     kind = layer["type"]
@@ -273,6 +285,10 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         y = x.mean(dim=(2, 3))
     elif kind == "flatten":
         y = x.permute(0, 2, 3, 1).flatten(1)
+    elif kind == "channel_shuffle":
+        if x.dim() != 4:
+            raise Refused(f"channel_shuffle on a {x.dim() - 1}-d tensor")
+        y = _channel_shuffle(x, layer["groups"])  # raises when the groups do not divide the channels
     else:
         raise AssertionError(kind)
     if y.numel() == 0:
@@ -384,9 +400,34 @@ REGRESSIONS = {
     "concat-spatial-mismatch": chain(4, 4, 1, {"type": "maxpool", "kernel": 2},
                                      {"type": "concat", "inputs": ["l0", "input"]}),
     "conv-after-global-pool": chain(4, 4, 2, {"type": "global_avgpool"}, {"type": "conv", "filters": 1, "kernel": 1}),
+    "channel-shuffle-groups-do-not-divide": chain(4, 4, 6, {"type": "channel_shuffle", "groups": 4}),
+    "channel-shuffle-more-groups-than-channels": chain(2, 2, 2, {"type": "channel_shuffle", "groups": 3}),
+    "channel-shuffle-after-grouped-conv": chain(5, 3, 4, {"type": "conv", "filters": 6, "kernel": 3, "groups": 2},
+                                                {"type": "channel_shuffle", "groups": 3, "batchnorm": True,
+                                                 "activation": "relu"}),
+    "channel-shuffle-of-a-vector": chain(2, 2, 4, {"type": "global_avgpool"}, {"type": "channel_shuffle", "groups": 2}),
 }
 
 
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_regression(name):
     agree(REGRESSIONS[name])
+
+
+def test_channel_shuffle_export_moves_each_channel_where_torchvision_does():
+    """Shapes and counts cannot see a wrong permutation: compare the exported module's values."""
+    from netspec.export.torch import build
+
+    # (shuffling by 3 and then by 4 would give the channels back: 4 = 12 / 3 undoes 3)
+    result = check_text(to_yaml(chain(3, 2, 12, {"type": "channel_shuffle", "groups": 3},
+                                      {"type": "channel_shuffle", "groups": 2})))
+    assert result.ok, result.diagnostics
+    model = build(result.graph).eval()
+    x = torch.arange(12 * 3 * 2, dtype=torch.float32).reshape(1, 12, 3, 2)
+    with torch.no_grad():
+        y = model(x)
+    assert not torch.equal(y, x)
+    assert torch.equal(y, _channel_shuffle(_channel_shuffle(x, 3), 2))
+    # torchvision's rule on 12 channels in 3 groups: channel j of group i goes to position j * 3 + i
+    assert [int(c) for c in _channel_shuffle(x, 3)[0, :, 0, 0] // 6] == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
+

@@ -1,10 +1,12 @@
-"""Ops that change the layout: flatten (a free view) and upsample.
+"""Ops that change the layout: flatten (a free view), upsample and channel_shuffle (copies).
 
 upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds); it reads
-every input element and writes every output element.
+every input element and writes every output element. channel_shuffle (format 1.1, ShuffleNet):
+no FLOPs and no parameters, a copy that reads and writes every element.
 
 PyTorch: flatten in HxWxC order (permuted to channels-last first, so a following Linear matches);
-upsample is `nn.Upsample`.
+upsample is `nn.Upsample`; channel_shuffle is torchvision's view / transpose / reshape, written
+in the forward pass.
 """
 
 from __future__ import annotations
@@ -59,4 +61,29 @@ class UpsampleOp(Op):
         return TorchCode([f'nn.Upsample(scale_factor={torch_number(layer.attrs["scale"])}, mode="{mode}"{extra})'])
 
 
-register(FlattenOp(), UpsampleOp())
+class ChannelShuffleOp(Op):
+    """ShuffleNet's channel shuffle: the channels as a groups x (C / groups) grid, transposed."""
+
+    type = "channel_shuffle"
+    doc = "Channel shuffle (ShuffleNet): C channels in `groups` groups are interleaved. Same shape; a copy."
+    attrs = (Attr("groups", "int+", doc="Number of channel groups; it must divide the input channels."),)
+
+    def infer(self, a, ins):
+        self.require_image(ins[0])
+        c, g = ins[0][2], a["groups"]
+        if c % g:
+            raise ShapeError("NS205", f"channel_shuffle: input channels {c} are not divisible by groups {g}", "groups")
+        return ins[0]
+
+    def cost(self, a, ins, out):
+        n = numel(out)
+        return [("channel_shuffle", Cost(input_reads=n, output_writes=n, act_io=2 * n))]
+
+    def torch(self, layer, ins):
+        h, w, c = ins[0]
+        g = layer.attrs["groups"]
+        shuffle = f"{{0}}.view(-1, {g}, {c // g}, {h}, {w}).transpose(1, 2).reshape(-1, {c}, {h}, {w})"
+        return TorchCode([], "{m}(%s)" % shuffle, inline=True)
+
+
+register(FlattenOp(), UpsampleOp(), ChannelShuffleOp())
