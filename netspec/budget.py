@@ -100,7 +100,7 @@ def fmt_against(limit: Limit, *values: int | float) -> list[str]:
     if limit.key in TIME_KEYS:
         texts = [units.seconds(n) for n in numbers]
         if texts[0] == texts[-1] and numbers[0] != numbers[-1]:
-            texts = [f"{n:.9g} s" for n in numbers]
+            texts = [units.seconds(n, digits=6) for n in numbers]
         return texts
     if limit.key in BYTE_KEYS:
         si = limit.raw.rstrip().upper().endswith(("K", "M", "G", "T", "KB", "MB", "GB", "TB"))

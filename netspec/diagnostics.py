@@ -72,7 +72,8 @@ CODES: dict[str, Code] = _codes(
     Code("NS105", "unknown-layer-type", ERROR,
          "`type:` names neither a layer type of the registry nor a block of this spec."),
     Code("NS106", "invalid-quantity", ERROR,
-         "A budget or limit that is not a quantity: a number, or a number with K/M/G/T or KiB/MiB/GiB/MB."),
+         "A budget or limit that is not a quantity: a number, or a number with K/M/G/T or KiB/MiB/GiB/MB "
+         "(a latency: a number with s, ms, us or ns)."),
     # --- NS2xx: expansion and shapes ---------------------------------------------------------
     Code("NS201", "expression-error", ERROR,
          "A ${...} expression that cannot be evaluated: bad syntax, an unknown name or function, "

@@ -51,7 +51,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "NS105": (_SPEC + '  - {type: convolution, filters: 16, kernel: 3}\n',
               'Use a layer type netspec knows (`conv`), or define a block of that name under `blocks:`.'),
     "NS106": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {maccs: lots}\n',
-              'Write a number with an optional suffix: `300M`, `1.5G`, `8MiB`.'),
+              'Write a number with an optional suffix: `300M`, `1.5G`, `8MiB`; a latency with its unit: `5ms`.'),
     "NS201": (_SPEC + '  - {type: conv, filters: "${16 * widht}", kernel: 3}\n',
               'Fix the expression: only numbers, `params`, block args, `i`, `in_*` and the listed functions.'),
     "NS202": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\n  - {type: add, inputs: [-1, stem]}\n',

@@ -28,6 +28,7 @@ _PHRASES = {
     "inputs": "a layer name, a negative integer (-1 = the previous layer) or a list of them",
     "layername": "a layer name",
     "quantity": "a quantity (a number, or a string such as 4.2M or 8MiB)",
+    "time": "a time with its unit (5ms, 250us, 1.5s)",
 }
 
 # Friendlier wording for the schema's patterns.
@@ -102,6 +103,9 @@ class ErrorMapper:
         elif isinstance(e.schema, dict) and e.schema is self.c.quantity:
             self.add("NS106", f"`{key_name(path)}`: {_show(e.instance)} is not a quantity "
                      + ("(it must be >= 0)" if _is_number(e.instance) else f"({_QUANTITY_HINT})"), path)
+        elif isinstance(e.schema, dict) and e.schema is self.c.time:
+            self.add("NS106", f"`{key_name(path)}`: {_show(e.instance)} is not a time (a number with a unit: "
+                     "5ms, 250us, 1.5s, 800ns)", path)
         elif v in ("anyOf", "oneOf"):
             self.alternatives(e, prefix, path)
         elif v == "additionalProperties":

@@ -121,6 +121,7 @@ class _Compiled:
         self.input_keys = [k for name in ("input_image", "input_sequence", "input_vector")
                            for k in defs.get(name, {}).get("properties", {})]
         self.quantity = self.defs["quantity"]
+        self.time = self.defs.get("time")
         self.expr_pattern = defs["expr"]["pattern"]
         padding_array = [b for b in self.defs["padding"]["anyOf"] if b.get("type") == "array"]
         self.padding_array = padding_array[0] if padding_array else None

@@ -399,3 +399,27 @@ def test_max_pooling_falls_back_to_pool_then_elementwise(write):
 
     est = estimate_of(text, read_profile(write("own.yaml", own.format(execution="fused", on_chip=""))))
     assert close(est.layers[0].time, 49_152 / (PEAK32 * 0.01) + OVERHEAD) and est.layers[0].bound == "compute"
+
+
+def test_latency_budget_in_the_spec(cli, write):
+    # the spec's own `budget: {latency: 100us, per_layer: {latency: 150us}}` (line 7): judged with a device
+    path = write("small.yaml", TINY + "budget: {latency: 100us, per_layer: {latency: 150us}}\n")
+    dev = write("dev.yaml", PROFILE.format(execution="fused", on_chip=""))
+    r = cli("check", path, "--device-file", dev)
+    assert r.code == 1
+    lines = r.out.splitlines()
+    # network: 177.4 us over 100 us -> 77.4 us, 77.4 %, anchored at `name:` (2:1); the key at 7:10
+    assert lines[0] == (f"{path}:2:1: error[NS301] estimated latency 177 µs on roundnum exceeds the budget "
+                        f"100 µs by 77.4 µs (77.4%) [budget at {path}:7:10]")
+    # per layer: c1's 160.86 us over 150 us -> 10.9 us, 7.2 %; the per_layer key `latency` at 7:38
+    assert lines[1] == (f"{path}:5:5: error[NS302] layer c1: estimated latency 161 µs on roundnum exceeds the "
+                        f"per-layer budget 150 µs by 10.9 µs (7.2%) [budget at {path}:7:38]")
+    assert cli("check", path).code == 0  # no device: shown, not judged
+
+
+@pytest.mark.parametrize("value", ["5", "5 min", "fast", "-1ms", "1e3ms"])
+def test_a_spec_latency_budget_without_a_unit_is_a_schema_error(cli, write, value):
+    path = write("small.yaml", TINY + f"budget: {{latency: {value!r}}}\n".replace("'", '"'))
+    r = cli("check", path, "--device", "a100")
+    assert r.code == 1
+    assert r.out.startswith(f"{path}:7:19: error[NS106] `latency`: ") and "is not a time" in r.out

@@ -42,15 +42,17 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
-def seconds(t: float) -> str:
-    """0.00123 -> 1.23 ms; three significant digits from nanoseconds to seconds (999.7 us -> 1.00 ms); 0 -> 0."""
+def seconds(t: float, digits: int = 3) -> str:
+    """0.00123 -> 1.23 ms; three significant digits (or `digits`) from nanoseconds to seconds
+    (999.7 us -> 1.00 ms); 0 -> 0."""
     if t == 0:
         return "0"
     units = ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
     i = next((k for k in range(len(units) - 1, -1, -1) if abs(t) >= units[k][0]), 0)
     for k in (i, i + 1):
         scaled = t / units[min(k, 3)][0]
-        text = f"{scaled:.{2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0}f}"
+        whole = len(str(int(abs(scaled)))) if abs(scaled) >= 1 else 1
+        text = f"{scaled:.{max(digits - whole, 0)}f}"
         if abs(float(text)) < 1000 or k >= 3:
             return f"{text} {units[min(k, 3)][1]}"
     return f"{text} {units[3][1]}"
