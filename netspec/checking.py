@@ -34,20 +34,23 @@ def parse_set(items: list[str]) -> dict:
         name = name.strip()
         if not sep or not name.isidentifier():
             raise usage_error(f"--set takes name=value, got {item!r}")
-        raw = raw.strip()
-        low = raw.lower()
-        if low in ("true", "false"):
-            value = low == "true"
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                try:
-                    value = float(raw)
-                except ValueError:
-                    value = raw
-        out[name] = value
+        out[name] = typed_value(raw)
     return out
+
+
+def typed_value(raw: str):
+    """A --set value as typed text: `true`/`false` a bool, then an int, a float, else the text."""
+    raw = raw.strip()
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
 
 
 def expand_paths(paths: list[str], config=None) -> list[str]:

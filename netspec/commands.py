@@ -112,6 +112,76 @@ def check(
         no_config=no_config, debug=debug))
 
 
+@app.command(short_help="Sweep params over a grid: costs, budget fit, Pareto front.")
+def sweep(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", show_default=False, help="The spec file (or - for standard input).")],
+    set_: Annotated[list[str], typer.Option(
+        "--set", "-s", metavar="NAME=VALUES",
+        help="A param's values: a list 0.35,0.5,1.0, or a range start:stop:step with stop included when a "
+             "step lands on it (128:224:32 is 128,160,192,224); one value fixes the param. Repeatable: the "
+             "grid is every combination, the first --set varying slowest.")] = [],
+    random: Annotated[Optional[int], typer.Option(
+        "--random", metavar="N", help="N distinct points of the grid drawn at random (in grid order).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", metavar="S", help="Seed of --random (repeatable draws).")] = None,
+    pareto: Annotated[Optional[str], typer.Option(
+        "--pareto", metavar="METRICS",
+        help="Mark the Pareto front: 2 or 3 metrics to minimise (params, maccs, flops, peak_memory, "
+             "weight_bytes, latency, or a swept param), with --size maximised.")] = None,
+    size: Annotated[str, typer.Option(
+        "--size", metavar="METRIC", help="What `largest` means, maximised by --pareto and --best: a metric or a "
+             "swept param.")] = "params",
+    best: Annotated[bool, typer.Option(
+        "--best", help="Print the largest point that fits the budget: the most --size, ties to fewer MACCs, "
+                       "then the first. Exit 1 when none fits.")] = False,
+    output_format: Annotated[str, typer.Option(
+        "--output-format", "-f", metavar="FORMAT",
+        help="text, json, csv or markdown.")] = "text",
+    output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE",
+                                                       help="Write the report here instead of stdout.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N",
+                                      help="Spread the points over N processes (same rows, same order).")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Send the points to a Dask distributed scheduler (tcp://host:8786); needs the [dask] extra.")] = None,
+    budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE",
+                                                       help="A team budget policy (YAML).")] = None,
+    max_params: _limit("parameters", "3.5M") = None,
+    max_maccs: _limit("multiply-accumulates", "300M") = None,
+    max_flops: _limit("FLOPs", "1.2G") = None,
+    max_memory_accesses: _limit("memory accesses, in elements", "400M") = None,
+    max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
+    max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
+    max_peak_memory: Annotated[Optional[str], typer.Option(
+        "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
+        help="Budget for peak activation memory (8MiB).")] = None,
+    max_latency: Annotated[Optional[str], typer.Option(
+        "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")] = None,
+    device: Annotated[Optional[str], typer.Option(
+        "--device", metavar="NAME", help="Estimate latency on a device profile (`netspec devices`).")] = None,
+    device_file: Annotated[Optional[str], typer.Option(
+        "--device-file", metavar="FILE", help="Estimate latency on your own device profile (YAML).")] = None,
+    max_layers: Annotated[Optional[int], typer.Option(metavar="N",
+                                                      help="Expanded layers allowed (default 100,000).")] = None,
+    config: Annotated[Optional[str], typer.Option(
+        "--config", metavar="FILE", help="Read defaults from this file instead of the one found.")] = None,
+    no_config: Annotated[bool, typer.Option("--no-config", help="Read no configuration file.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Sweep a spec's params over a grid (or --random points of it): one row per point with params,
+    MACCs, FLOPs, peak activation memory, weight bytes, latency (--device) and whether it fits the
+    budget; a point that fails to check shows its first diagnostic. Exit 0 done, 1 no point valid
+    (or, with --best, none fits), 2 usage or I/O error."""
+    from .sweep import run_sweep
+
+    flags = {"params": max_params, "maccs": max_maccs, "flops": max_flops, "memory_accesses": max_memory_accesses,
+             "compulsory_bytes": max_compulsory_bytes, "weight_bytes": max_weight_bytes,
+             "peak_activation_memory": max_peak_memory, "latency": max_latency}
+    raise typer.Exit(run_sweep(
+        spec, set_, random=random, seed=seed, pareto=pareto, size=size, best=best, output_format=output_format,
+        output_file=output_file, jobs=jobs, scheduler=scheduler, budget_file=budget_file, flags=flags,
+        device=device, device_file=device_file, config=config, no_config=no_config, max_layers=max_layers))
+
+
 @app.command(short_help="Compare two versions of a spec (for PRs).")
 def diff(
     base: Annotated[str, typer.Argument(help="The base spec: a path, or REV:path (read with git show).")],

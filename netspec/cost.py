@@ -11,7 +11,8 @@ from .graph import INPUT, Graph
 from .ops import REGISTRY, numel
 from .rows import METRICS, SUMMED, CostRow, Totals, row, scale
 
-__all__ = ["METRICS", "CostRow", "Totals", "annotate_costs", "overflow_diagnostics", "peak_memory", "scale"]
+__all__ = ["METRICS", "CostRow", "Totals", "annotate_costs", "buffer_lives", "live_changes", "overflow_diagnostics",
+           "part_sums", "peak_memory", "scale"]
 
 
 def annotate_costs(graph: Graph) -> Totals:
@@ -30,18 +31,7 @@ def annotate_costs(graph: Graph) -> Totals:
         out = layer.output
         shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
         op_parts = layer.op_parts = REGISTRY[layer.type].cost(layer.attrs, shapes, out)
-        if len(op_parts) == 1 and not layer.fused:  # a plain op: its one part is the layer
-            c = op_parts[0][1]
-            p, m, f, i, o, a = c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io
-        else:  # the op's parts, then the fused batchnorm/activation
-            p = m = f = i = o = a = 0
-            for _, c in layer.parts:
-                p += c.params
-                m += c.maccs
-                f += c.flops
-                i += c.input_reads
-                o += c.output_writes
-                a += c.act_io
+        p, m, f, i, o, a = part_sums(op_parts, layer.fused, out)
         layer.scaling = scaling
         layer.cost = row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes)
         params += p
@@ -53,6 +43,23 @@ def annotate_costs(graph: Graph) -> Totals:
     totals = row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
     return totals
+
+
+def part_sums(op_parts: list, fused: tuple, out) -> tuple[int, int, int, int, int, int]:
+    """A layer's per-sample (params, maccs, flops, input_reads, output_writes, act_io): its op's
+    parts, then each fused batchnorm/activation's (`Layer.parts`, summed)."""
+    if len(op_parts) == 1 and not fused:  # a plain op: its one part is the layer
+        c = op_parts[0][1]
+        return c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io
+    p = m = f = i = o = a = 0
+    for c in [c for _, c in op_parts] + [REGISTRY[x].fused_cost(out) for x in fused]:
+        p += c.params
+        m += c.maccs
+        f += c.flops
+        i += c.input_reads
+        o += c.output_writes
+        a += c.act_io
+    return p, m, f, i, o, a
 
 
 def peak_memory(graph: Graph) -> tuple[int, str | None]:
@@ -82,17 +89,15 @@ def live_memory(graph: Graph) -> list[int]:
     return out
 
 
-def _live_changes(graph: Graph) -> list[int]:
-    """Bytes allocated (+) and freed (-) as each layer starts: n + 1 entries for n layers."""
+def buffer_lives(graph: Graph) -> list[tuple[int, int]]:
+    """Every buffer as (owner, last): `owner` the layer that allocates it (n, the layer count, for
+    the network input, alive from the start), `last` the last layer it is alive at (-1: never read).
+    Shapes do not enter: views share their input's buffer, whatever the sizes."""
     layers = graph.layers
-    per = graph.batch * graph.dtype_bytes
     n = len(layers)
-    # Buffers are numbered by the layer that allocated them; the network input is buffer n.
     buffer_of = [0] * n
-    size = [0] * (n + 1)
     end = [-1] * (n + 1)  # the last layer reading each buffer; -1: allocated but never read
     allocated = []
-    size[n] = numel(graph.input) * per
     for j, layer in enumerate(layers):
         for r in layer.inputs:
             end[n if r == INPUT else buffer_of[r]] = j  # layers are in order: j only grows
@@ -102,18 +107,31 @@ def _live_changes(graph: Graph) -> list[int]:
         else:
             buffer_of[j] = j
             end[j] = j
-            size[j] = numel(layer.output) * per
             allocated.append(j)
     out = graph.output_ref
     if n:
         end[n if out == INPUT else buffer_of[out]] = n - 1
+    return [(n, end[n]), *((b, end[b]) for b in allocated)]
+
+
+def live_changes(n: int, lives: list[tuple[int, int]], sizes: list[int]) -> list[int]:
+    """Bytes allocated (+) and freed (-) as each of n layers starts (n + 1 entries), from
+    `buffer_lives` and each buffer's size in bytes."""
     delta = [0] * (n + 1)
-    delta[0] += size[n]
-    delta[end[n] + 1] -= size[n]
-    for b in allocated:
-        delta[b] += size[b]
-        delta[end[b] + 1] -= size[b]
+    for (owner, last), size in zip(lives, sizes):
+        delta[0 if owner == n else owner] += size
+        delta[last + 1] -= size
     return delta
+
+
+def _live_changes(graph: Graph) -> list[int]:
+    """Bytes allocated (+) and freed (-) as each layer starts: n + 1 entries for n layers."""
+    layers = graph.layers
+    per = graph.batch * graph.dtype_bytes
+    n = len(layers)
+    lives = buffer_lives(graph)
+    sizes = [numel(graph.input if owner == n else layers[owner].output) * per for owner, _ in lives]
+    return live_changes(n, lives, sizes)
 
 
 INT64_MAX = 2**63 - 1

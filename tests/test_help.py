@@ -72,5 +72,5 @@ def test_check_help_names_every_option_in_full():
 def test_root_help_lists_every_command_uncut():
     text = _help()
     commands = dict(re.findall(r"^  (\w+)\s{2,}(.+)$", text.split("Commands:\n", 1)[1], flags=re.M))
-    assert set(commands) == {"check", "diff", "schema", "explain", "export", "devices", "calibrate"}
+    assert set(commands) == {"check", "sweep", "diff", "schema", "explain", "export", "devices", "calibrate"}
     assert all(c.endswith(".") for c in commands.values()), commands

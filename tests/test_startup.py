@@ -61,9 +61,19 @@ def test_check_of_a_valid_spec_imports_none_of_the_heavy_or_error_only_modules()
     modules, code, _ = _probe(["check", os.path.join(ROOT, "specs", "examples", "seed_conv3x3.yaml")],
                               mods=("jsonschema", "pydantic", "rich", "typer", "click", "difflib",
                                     "netspec.report.html", "netspec.report.graphview", "netspec.report.mermaid",
-                                    "netspec.device", "netspec.latency", "torch"))
+                                    "netspec.device", "netspec.latency", "torch", "netspec.sweep",
+                                    "netspec.sweep.compiled", "multiprocessing"))
     assert code == 0
     assert modules == set(), f"`netspec check` of a valid spec imported {sorted(modules)}"
+
+
+def test_check_through_typer_does_not_import_the_sweep():
+    """A check line fastcli leaves to typer (an unusual option) loads the typer app, which declares
+    `sweep`; the sweep's code is imported only when `sweep` runs."""
+    modules, code, _ = _probe(["check", os.path.join(ROOT, "specs", "tiny.yaml"), "--set", "width=16", "--depth", "1"],
+                              mods=("netspec.sweep", "netspec.sweep.compiled", "netspec.sweep.run"))
+    assert code == 0
+    assert modules == set(), f"`netspec check` imported {sorted(modules)}"
 
 
 def test_check_with_a_device_stays_on_the_fast_path():
