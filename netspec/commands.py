@@ -41,6 +41,14 @@ def _limit(what: str, example: str, metavar: str = "N"):
     return Annotated[Optional[str], typer.Option(metavar=metavar, help=f"Budget for {what} ({example}).")]
 
 
+_BudgetFile = Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE",
+                                                    help="A team budget policy (YAML).")]
+_MaxPeakMemory = Annotated[Optional[str], typer.Option("--max-peak-memory", "--max-peak-activation-memory",
+                                                       metavar="BYTES", help="Budget for peak activation memory (8MiB).")]
+_MaxLatency = Annotated[Optional[str], typer.Option(
+    "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")]
+
+
 @app.command(short_help="Check specs: schema, shapes, costs, budgets.")
 def check(
     files: Annotated[list[str], typer.Argument(
@@ -57,19 +65,15 @@ def check(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     set_: Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
                                             help="Override a spec param (repeatable).")] = [],
-    budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE",
-                                                       help="A team budget policy (YAML).")] = None,
+    budget_file: _BudgetFile = None,
     max_params: _limit("parameters", "3.5M") = None,
     max_maccs: _limit("multiply-accumulates", "300M") = None,
     max_flops: _limit("FLOPs", "1.2G") = None,
     max_memory_accesses: _limit("memory accesses, in elements", "400M") = None,
     max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
     max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
-    max_peak_memory: Annotated[Optional[str], typer.Option(
-        "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
-        help="Budget for peak activation memory (8MiB).")] = None,
-    max_latency: Annotated[Optional[str], typer.Option(
-        "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")] = None,
+    max_peak_memory: _MaxPeakMemory = None,
+    max_latency: _MaxLatency = None,
     device: Annotated[Optional[str], typer.Option(
         "--device", metavar="NAME",
         help="Estimate per-layer latency on a device profile (`netspec devices` lists them).")] = None,
@@ -135,7 +139,7 @@ def sweep(
                        "then the first. Exit 1 when none fits.")] = False,
     output_format: Annotated[str, typer.Option(
         "--output-format", "-f", metavar="FORMAT",
-        help="text, json, csv or markdown.")] = "text",
+        help="text, json, csv, markdown or html (a scatter plot of the front with the budget; use -o).")] = "text",
     output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", metavar="FILE",
                                                        help="Write the report here instead of stdout.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N",
@@ -143,19 +147,15 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", metavar="ADDRESS",
         help="Send the points to a Dask distributed scheduler (tcp://host:8786); needs the [dask] extra.")] = None,
-    budget_file: Annotated[Optional[str], typer.Option("--budget-file", metavar="FILE",
-                                                       help="A team budget policy (YAML).")] = None,
+    budget_file: _BudgetFile = None,
     max_params: _limit("parameters", "3.5M") = None,
     max_maccs: _limit("multiply-accumulates", "300M") = None,
     max_flops: _limit("FLOPs", "1.2G") = None,
     max_memory_accesses: _limit("memory accesses, in elements", "400M") = None,
     max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
     max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
-    max_peak_memory: Annotated[Optional[str], typer.Option(
-        "--max-peak-memory", "--max-peak-activation-memory", metavar="BYTES",
-        help="Budget for peak activation memory (8MiB).")] = None,
-    max_latency: Annotated[Optional[str], typer.Option(
-        "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")] = None,
+    max_peak_memory: _MaxPeakMemory = None,
+    max_latency: _MaxLatency = None,
     device: Annotated[Optional[str], typer.Option(
         "--device", metavar="NAME", help="Estimate latency on a device profile (`netspec devices`).")] = None,
     device_file: Annotated[Optional[str], typer.Option(

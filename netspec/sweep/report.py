@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..report import units
 from ..report.text import diagnostic_line
 
-FORMATS = ("text", "json", "csv", "markdown")
+FORMATS = ("text", "json", "csv", "markdown", "html")
 STREAMING = ("text", "json", "csv", "markdown")
 
 
@@ -37,11 +37,16 @@ class Sweep:
 
 @dataclass(slots=True)
 class Tally:
+    """Counts of the rows written, and the running best point (`--best`) fed with each."""
+
+    best: object = None  # front.Best
     points: int = 0
     valid: int = 0
     fit: int = 0
 
     def add(self, row) -> None:
+        if self.best is not None:
+            self.best.add(row)
         self.points += 1
         if row.ok:
             self.valid += 1
@@ -155,12 +160,10 @@ def write_text(out, sweep: Sweep, rows, front, best) -> Tally:
     def line(values: list[str]) -> str:
         return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)).rstrip()
 
-    tally = Tally()
+    tally = Tally(best)
     out.write(line(cols) + "\n")
     for row in rows:
         tally.add(row)
-        if best is not None:
-            best.add(row)
         values = cells(sweep, row, front)
         out.write(line(values) + "\n" if row.ok else f"{line(values[:-1])}  {values[-1]}\n")
     return tally
@@ -176,11 +179,9 @@ def write_markdown(out, sweep: Sweep, rows, front, best) -> Tally:
     out.write("| " + " | ".join(cols) + " |\n")
     right = {"#", "params", "MACCs", "FLOPs", "peak mem", "weights", "latency"}
     out.write("|" + "|".join("---:" if c in right else "---" for c in cols) + "|\n")
-    tally = Tally()
+    tally = Tally(best)
     for row in rows:
         tally.add(row)
-        if best is not None:
-            best.add(row)
         values = cells(sweep, row, front)
         if not row.ok:
             values = values[:-1] + ["`" + values[-1].replace("`", "'") + "`"] + [""] * (len(cols) - len(values))
@@ -197,12 +198,10 @@ def write_json(out, sweep: Sweep, rows, front, best) -> Tally:
             "pareto": {"minimise": sweep.minimise, "maximise": sweep.maximise} if front is not None else None}
     text = json.dumps(head, ensure_ascii=False)
     out.write(text[:-1] + ', "rows": [')
-    tally = Tally()
+    tally = Tally(best)
     for row in rows:
         out.write(",\n" if tally.points else "\n")
         tally.add(row)
-        if best is not None:
-            best.add(row)
         out.write(json.dumps(row_dict(sweep, row, front), ensure_ascii=False, allow_nan=False))
     summary = {"points": tally.points, "valid": tally.valid, "fit": tally.fit}
     if front is not None:
@@ -227,11 +226,9 @@ def csv_header(sweep: Sweep, front) -> list[str]:
 def write_csv(out, sweep: Sweep, rows, front, best) -> Tally:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(csv_header(sweep, front))
-    tally = Tally()
+    tally = Tally(best)
     for row in rows:
         tally.add(row)
-        if best is not None:
-            best.add(row)
         d = row_dict(sweep, row, front)
         values = [row.index, *(value_text(v) for v in row.values), "true" if row.ok else "false"]
         values += ["" if d[k] is None else d[k] for k in ("params", "maccs", "flops", "peak_activation_memory",

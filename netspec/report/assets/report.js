@@ -1220,9 +1220,119 @@
     window.netspecReport = {pick: pick};
   }
 
+  // ---- the sweep page -----------------------------------------------------------------------
+
+  var METRIC_FMT = {count: count, bytes: bytes, seconds: seconds,
+    value: function (v) { return typeof v === "number" ? String(v) : String(v); }};
+
+  function sweepPlot(host, D, xKey, yKey) {
+    var W = 760, H = 440, L = 70, R = 20, T = 16, B = 46;
+    var mx = D.metrics[xKey], my = D.metrics[yKey];
+    var pts = D.rows.filter(function (r) { return r.ok && typeof r[xKey] === "number" && typeof r[yKey] === "number"; });
+    var svg = sv("svg", {"class": "sweep-plot", viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img",
+      "aria-label": my.label + " against " + mx.label});
+    host.appendChild(svg);
+    if (!pts.length) { svg.appendChild(sv("text", {x: L, y: T + 20, text: "no valid point to plot"})); return svg; }
+    var lines = D.budget.filter(function (b) { return !b.per_layer && (b.field === xKey || b.field === yKey); });
+    function range(key) {
+      var lo = Infinity, hi = -Infinity;
+      pts.forEach(function (r) { lo = Math.min(lo, r[key]); hi = Math.max(hi, r[key]); });
+      lines.forEach(function (b) { if (b.field === key) { lo = Math.min(lo, b.limit); hi = Math.max(hi, b.limit); } });
+      if (lo === hi) { lo -= 1; hi += 1; }
+      var pad = (hi - lo) * 0.04;
+      return [lo >= 0 ? Math.max(0, lo - pad) : lo - pad, hi + pad];
+    }
+    var xr = range(xKey), yr = range(yKey);
+    function X(v) { return L + (v - xr[0]) / (xr[1] - xr[0]) * (W - L - R); }
+    function Y(v) { return H - B - (v - yr[0]) / (yr[1] - yr[0]) * (H - T - B); }
+    var fx = METRIC_FMT[mx.kind], fy = METRIC_FMT[my.kind];
+    svg.appendChild(sv("line", {x1: L, y1: H - B, x2: W - R, y2: H - B, "class": "axis"}));
+    svg.appendChild(sv("line", {x1: L, y1: T, x2: L, y2: H - B, "class": "axis"}));
+    for (var k = 0; k <= 4; k++) {
+      var vx = xr[0] + (xr[1] - xr[0]) * k / 4, vy = yr[0] + (yr[1] - yr[0]) * k / 4;
+      svg.appendChild(sv("text", {x: X(vx), y: H - B + 16, "text-anchor": "middle", "class": "tick", text: fx(vx)}));
+      svg.appendChild(sv("text", {x: L - 6, y: Y(vy) + 4, "text-anchor": "end", "class": "tick", text: fy(vy)}));
+    }
+    svg.appendChild(sv("text", {x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "class": "label", text: mx.label}));
+    svg.appendChild(sv("text", {x: 14, y: (T + H - B) / 2, "text-anchor": "middle", "class": "label",
+      transform: "rotate(-90 14 " + (T + H - B) / 2 + ")", text: my.label}));
+    lines.forEach(function (b) {
+      var text = b.key + " \u2264 " + b.limit_text;
+      if (b.field === xKey) {
+        svg.appendChild(sv("line", {x1: X(b.limit), y1: T, x2: X(b.limit), y2: H - B, "class": "budget"}));
+        svg.appendChild(sv("text", {x: X(b.limit) + 4, y: T + 12, "class": "budget-label", text: text}));
+      } else {
+        svg.appendChild(sv("line", {x1: L, y1: Y(b.limit), x2: W - R, y2: Y(b.limit), "class": "budget"}));
+        svg.appendChild(sv("text", {x: W - R - 4, y: Y(b.limit) - 4, "text-anchor": "end", "class": "budget-label", text: text}));
+      }
+    });
+    var front = pts.filter(function (r) { return r.pareto; }).sort(function (a, b) { return a[xKey] - b[xKey] || a[yKey] - b[yKey]; });
+    if (front.length > 1) {
+      svg.appendChild(sv("polyline", {"class": "front", points: front.map(function (r) { return X(r[xKey]) + "," + Y(r[yKey]); }).join(" ")}));
+    }
+    pts.forEach(function (r) {
+      var cls = "pt" + (r.pareto ? " pt-front" : "") + (r.fits === false ? " pt-over" : "") + (r.index === D.best ? " pt-best" : "");
+      var tip = "#" + r.index + " " + D.swept.map(function (n) { return n + "=" + r.point[n]; }).join(" ") + "\n" +
+        mx.label + " " + fx(r[xKey]) + ", " + my.label + " " + fy(r[yKey]) + (r.fits === false ? " (over the budget)" : "");
+      svg.appendChild(sv("circle", {cx: X(r[xKey]), cy: Y(r[yKey]), r: r.index === D.best ? 6 : r.pareto ? 4.5 : 3,
+        "class": cls, "data-index": r.index}, sv("title", {text: tip})));
+    });
+    return svg;
+  }
+
+  function sweepTable(host, D) {
+    var cols = ["#"].concat(D.swept, ["params", "MACCs", "FLOPs", "peak mem", "weights"], D.device ? ["latency"] : [], ["fits"], D.pareto ? ["pareto"] : []);
+    var shown = D.rows.length <= 2000 ? D.rows : D.rows.filter(function (r) { return r.pareto || r.index === D.best; });
+    var sec = h("section", {"class": "sweep-table-sec"}, h("h2", {text: D.rows.length <= 2000 ? "Points" :
+      "Points on the front (" + shown.length + " of " + D.rows.length + "; every point: -f csv or -f json)"}));
+    var tb = h("table", {"class": "sweep-table"}, h("tr", null, cols.map(function (c) { return h("th", {text: c}); })));
+    shown.forEach(function (r) {
+      var cells = [r.index].concat(D.swept.map(function (n) { return r.point[n]; }));
+      if (!r.ok) {
+        tb.appendChild(h("tr", {"class": "bad"}, cells.map(function (c) { return h("td", {text: c}); }).concat(
+          [h("td", {colspan: cols.length - cells.length, text: "error: " + r.diagnostic.text})])));
+        return;
+      }
+      cells = cells.concat([count(r.params), count(r.maccs), count(r.flops), bytes(r.peak_activation_memory), bytes(r.weight_bytes)]);
+      if (D.device) cells.push(r.latency === null ? "-" : seconds(r.latency));
+      cells.push(r.fits ? "yes" : "no");
+      if (D.pareto) cells.push(r.pareto ? "*" : "");
+      tb.appendChild(h("tr", {"class": (r.fits ? "" : "over") + (r.index === D.best ? " best" : ""), "data-index": r.index},
+        cells.map(function (c) { return h("td", {text: c}); })));
+    });
+    sec.appendChild(tb);
+    host.appendChild(sec);
+  }
+
+  function sweepPage(D) {
+    header("netspec sweep", D.spec, D.summary.valid > 0);
+    var main = h("main", {"class": "sweep"});
+    document.body.appendChild(main);
+    main.appendChild(h("p", {"class": "summary", text: D.summary_text}));
+    if (D.best_text) main.appendChild(h("p", {"class": "best", text: D.best_text}));
+    var sec = h("section", {"class": "sweep-plot-sec"}, h("h2", {text: D.pareto ? "Pareto front" : "Points"}));
+    var keys = Object.keys(D.metrics);
+    var x = D.plot.x, y = D.plot.y, holder = h("div");
+    function pick(which) {
+      return h("label", null, [which + " ", h("select", {"aria-label": which + " axis", onchange: function (ev) {
+        if (which === "x") x = ev.target.value; else y = ev.target.value;
+        draw();
+      }}, keys.map(function (k) { return h("option", {value: k, text: D.metrics[k].label, selected: k === (which === "x" ? x : y) ? "selected" : null}); }))]);
+    }
+    function draw() { holder.textContent = ""; sweepPlot(holder, D, x, y); }
+    sec.appendChild(h("div", {"class": "axes"}, [pick("x"), " ", pick("y"),
+      h("span", {"class": "muted", text: " \u25cf front (joined)   \u25cb over the budget   \u2b24 best"})]));
+    sec.appendChild(holder);
+    main.appendChild(sec);
+    draw();
+    sweepTable(main, D);
+    window.netspecReport = {draw: function (a, b) { x = a; y = b; draw(); }};
+  }
+
   var started = performance.now();
   if (DATA.kind === "check") startCheck();
   else if (DATA.kind === "diff") diffPage(DATA);
+  else if (DATA.kind === "sweep") sweepPage(DATA);
   document.documentElement.setAttribute("data-render-ms", String(Math.round(performance.now() - started)));
   document.documentElement.setAttribute("data-ready", "1");
 })();
