@@ -317,3 +317,19 @@ def test_html_page_holds_every_row_and_the_budget_lines(capsys, tmp_path):
         assert {k: a[k] for k in b} == b
     assert [(b["key"], b["limit"], b["field"]) for b in data["budget"]] == [("maccs", 300_000_000, "maccs")]
     assert data["best"] == doc["best"]["index"]
+
+
+def test_latency_and_per_layer_budgets_equal_check(capsys):
+    """With --device (and a per-layer budget) the compiled path builds the graph and runs the same
+    estimate and judge as `check`: latency and fits equal check's."""
+    spec = str(SPECS / "mobilenet_v2.yaml")
+    extra = ("--device", "jetson-orin-nano-8gb", "--max-latency", "1ms")
+    doc = sweep_json(capsys, spec, "--set", "width=0.5,1.0", "--set", "res=0,160,224", *extra)
+    for row in doc["rows"]:
+        expected = check_json(capsys, spec, row["point"], extra)
+        if expected["network"] is None:
+            assert not row["ok"]
+            continue
+        assert row["latency"] == expected["network"]["totals"]["latency"]
+        assert row["fits"] == all(b["ok"] for b in expected["network"]["budget"])
+    assert_same_as_check(capsys, spec, doc, extra)
