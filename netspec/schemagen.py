@@ -63,6 +63,9 @@ COMMON_PROPERTIES = {
         "description": "Include a bias. Default: true, except false when `batchnorm: true`.",
     },
     "note": {"type": "string", "description": "Free text, kept in reports."},
+    "lint": {"$ref": "#/$defs/lint",
+             "description": "Warning codes this layer silences for itself: `{ignore: [NS401]}` (in a block, for "
+                            "every call of it)."},
 }
 
 TYPE_DESCRIPTION = "The layer type (conv, depthwise, dense, add, ...) or the name of a block of this spec."

@@ -138,3 +138,27 @@ def test_a_layer_can_silence_a_warning_for_itself():
         "layer a: 12 output channels are not a multiple of 8", "layer b: 20 output channels are not a multiple of 8"]
     r.graph.layers[0].node["lint"] = {"ignore": ["ns401"]}  # as the loader gives `lint: {ignore: [ns401]}`
     assert [d.message for d in lint(r.graph, r.totals)] == ["layer b: 20 output channels are not a multiple of 8"]
+
+
+def test_per_layer_lint_key_end_to_end(cli, write):
+    # the schema takes `lint:` on a layer (and on a block's layer: every call of it)
+    spec = """\
+netspec: 1
+name: t
+input: {height: 8, width: 8, channels: 3}
+blocks:
+  odd:
+    layers:
+      - {type: conv, filters: 12, kernel: 1, lint: {ignore: [NS401]}}
+layers:
+  - {name: a, type: conv, filters: 12, kernel: 3, lint: {ignore: [NS401]}}
+  - {name: b, type: conv, filters: 20, kernel: 1}
+  - {name: o, type: odd}
+  - {name: c, type: conv, filters: 16, kernel: 1}
+"""
+    r = cli("check", write("t.yaml", spec), "--strict")
+    assert r.code == 1
+    assert [ln.split(": ", 1)[1] for ln in r.out.splitlines() if "warning[" in ln] == [
+        "warning[NS401] layer b: 20 output channels are not a multiple of 8"]
+    bad = cli("check", write("bad.yaml", spec.replace("[NS401]}}\n  - {name: b", "[NS401, x]}}\n  - {name: b")))
+    assert bad.code == 1 and "error[NS104] `ignore[1]` must be a diagnostic code such as NS401, got 'x'" in bad.out
