@@ -26,17 +26,6 @@ from .ops import REGISTRY, numel
 
 COMPUTE, MEMORY = "compute", "memory"
 
-# Op family of a layer type or a part label, for the efficiency tables. `pool` is windowed average
-# pooling, `maxpool` windowed max pooling (a different kernel: PyTorch's CPU one is several times
-# slower per output; a profile without it uses `pool`'s figures); a global pool is one pass over
-# its input, like an activation. A part with MACCs of a type not listed counts as `dense` (a
-# matrix product); one without MACCs as `elementwise`.
-FAMILY = {
-    "conv": "conv", "deconv": "conv", "pointwise": "conv", "depthwise": "depthwise", "dense": "dense",
-    "maxpool": "maxpool", "avgpool": "pool", "attention": "attention",
-}
-
-
 @dataclass(slots=True)
 class LayerTime:
     """One layer's estimate, in seconds; `time` = the sum over its kernels of max(compute, memory) + overhead."""
@@ -90,9 +79,12 @@ class Estimate:
 
 
 def family(layer, label: str, maccs: int) -> str:
-    """The op family whose efficiency a part runs at. A grouped conv with one input channel per
-    group (MACCs = K x K per output element) is a depthwise convolution, whatever it is called."""
-    fam = FAMILY.get(label) or FAMILY.get(layer.type)
+    """The op family whose efficiency a part runs at, as its op declares it (`Op.family`,
+    `Op.part_family`); undeclared, `dense` for a part with MACCs (a matrix product), else
+    `elementwise`. A grouped conv with one input channel per group (MACCs = K x K per output
+    element) is a depthwise convolution, whatever it is called."""
+    op = REGISTRY[layer.type]
+    fam = op.part_family.get(label) or op.family
     if fam == "conv" and label == "conv" and layer.attrs.get("groups", 1) > 1:
         kh, kw = layer.attrs["kernel"]
         if maccs == kh * kw * numel(layer.output):

@@ -138,6 +138,11 @@ class Op:
     has_bias: bool = False  # dot-product layers take `bias` (default: not batchnorm)
     is_view: bool = False  # no data movement: the output aliases the input buffer
     is_activation: bool = False  # may also be written as any layer's fused `activation:`
+    # The op family whose efficiencies the latency estimate uses (netspec/latency.py): conv,
+    # depthwise, dense, pool, maxpool, attention. None: `dense` for a part with MACCs (a matrix
+    # product), else `elementwise`. `part_family` names a multi-part op's parts by their labels.
+    family: str | None = None
+    part_family: dict[str, str] = {}
 
     def infer(self, a: dict, ins: list[Shape]) -> Shape:
         """The output shape for these attributes and input shapes, or ShapeError."""

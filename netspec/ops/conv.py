@@ -125,6 +125,7 @@ def torch_conv(a: dict, shape, c_out: int, groups: int | None = None, bias: bool
 
 class ConvOp(Op):
     type = "conv"
+    family = "conv"  # a grouped conv with one input channel per group counts as depthwise (latency.py)
     doc = "2-D convolution. Output H'xW'xfilters."
     attrs = (FILTERS, KERNEL, *WINDOW, Attr("groups", "int+", 1, "Grouped convolution: input and output channels "
                                             "are split into this many groups."))
@@ -156,6 +157,7 @@ class ConvOp(Op):
 
 class DepthwiseOp(Op):
     type = "depthwise"
+    family = "depthwise"
     doc = "Depthwise convolution: one kernel per input channel. Output H'xW'x(C*multiplier)."
     attrs = (KERNEL, *WINDOW, Attr("multiplier", "int+", 1, "Channel multiplier: output channels per input channel."))
     has_bias = True
@@ -183,6 +185,7 @@ class SeparableOp(Op):
 
     type = "separable"
     doc = "Depthwise-separable convolution: a depthwise conv then a 1x1 conv, reported as two rows."
+    part_family = {"depthwise": "depthwise", "pointwise": "conv"}
     attrs = (FILTERS, KERNEL, *WINDOW)
     has_bias = True
 
@@ -216,6 +219,7 @@ class DeconvOp(Op):
     """
 
     type = "deconv"
+    family = "conv"
     doc = "Transposed (fractionally strided) 2-D convolution."
     attrs = (FILTERS, KERNEL, *WINDOW, Attr("output_padding", "pair0", (0, 0), "Extra rows/columns added to one "
                                             "side of the output: an integer >= 0 or [h, w]."))

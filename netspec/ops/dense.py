@@ -13,6 +13,7 @@ from .conv import dot_cost
 
 class DenseOp(Op):
     type = "dense"
+    family = "dense"
     doc = ("Fully connected layer on the channel axis (at every position of an image or sequence; use `flatten` "
            "first for a classic FC layer).")
     attrs = (Attr("units", "int+", doc="Number of output units (channels)."),)

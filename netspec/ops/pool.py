@@ -22,6 +22,9 @@ class PoolOp(Op):
         self.type = type_
         self.extra_flop = extra_flop  # avg: K·K per output; max: K·K − 1
         self.doc = doc
+        # windowed max and average pooling are different kernels (PyTorch's CPU max pool is several
+        # times slower per output); a global pool is one pass over its input (elementwise)
+        self.family = "maxpool" if type_ == "maxpool" else "pool"
 
     @staticmethod
     def window(a: dict) -> dict:
