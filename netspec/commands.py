@@ -281,6 +281,43 @@ def export(
     raise typer.Exit(export_command(spec, to=to, output=output_file, overrides=parse_set(set_)))
 
 
+@app.command("import", short_help="Import an ONNX model or a PyTorch factory as a spec.")
+def import_(
+    model: Annotated[Optional[str], typer.Argument(
+        metavar="MODEL", show_default=False, help="The .onnx file to import (or use --torch).")] = None,
+    output_file: Annotated[Optional[str], typer.Option(
+        "--output-file", "-o", metavar="FILE", help="Write the spec here (default: standard output).")] = None,
+    torch_factory: Annotated[Optional[str], typer.Option(
+        "--torch", metavar="MODULE:FACTORY",
+        help="Build this PyTorch model (package.module:factory) and import it via ONNX in memory.")] = None,
+    input_shape: Annotated[Optional[str], typer.Option(
+        "--input-shape", metavar="CxHxW", help="The --torch model's input, channels first (default 3x224x224).")] = None,
+    blocks: Annotated[bool, typer.Option(
+        "--blocks", help="Fold repeated subgraphs into blocks called with repeat.")] = False,
+    allow_partial: Annotated[bool, typer.Option(
+        "--allow-partial", help="Write the spec even where nodes cannot be expressed (each gap gets a note; exit 1).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    name: Annotated[Optional[str], typer.Option(
+        "--name", metavar="NAME", help="The spec's name (default: the output file's or the graph's).")] = None,
+    max_file_size: Annotated[Optional[str], typer.Option(
+        "--max-file-size", metavar="BYTES", help="Largest ONNX file read (default 2GiB).")] = None,
+) -> None:
+    """Import an ONNX model (or a PyTorch model exported in memory) as a readable spec. Nodes netspec
+    cannot express are all listed and nothing is written (exit 1) unless --allow-partial. Exit 0
+    written, 1 problems, 2 usage or set-up problem."""
+    from .importer.command import import_command
+    from .quantity import parse_quantity
+
+    limit = None
+    if max_file_size is not None:
+        try:
+            limit = parse_quantity(max_file_size, bytes_=True)
+        except ValueError as exc:
+            raise usage_error(f"--max-file-size: {exc}") from None
+    raise typer.Exit(import_command(model, output_file, torch_factory, input_shape, blocks, allow_partial, force,
+                                    name, limit))
+
+
 @app.command(short_help="List the device profiles for --device, with sources.")
 def devices(
     names: Annotated[Optional[list[str]], typer.Argument(

@@ -38,7 +38,7 @@ def _options(text: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("command", [(), ("check",), ("diff",), ("explain",), ("export",), ("schema",),
+@pytest.mark.parametrize("command", [(), ("check",), ("diff",), ("explain",), ("export",), ("import",), ("schema",),
                                      ("devices",), ("calibrate",)])
 def test_nothing_is_cut_at_80_columns(command):
     text = _help(*command)
@@ -72,5 +72,5 @@ def test_check_help_names_every_option_in_full():
 def test_root_help_lists_every_command_uncut():
     text = _help()
     commands = dict(re.findall(r"^  (\w+)\s{2,}(.+)$", text.split("Commands:\n", 1)[1], flags=re.M))
-    assert set(commands) == {"check", "sweep", "diff", "schema", "explain", "export", "devices", "calibrate"}
+    assert set(commands) == {"check", "sweep", "diff", "schema", "explain", "export", "import", "devices", "calibrate"}
     assert all(c.endswith(".") for c in commands.values()), commands

@@ -1,0 +1,882 @@
+"""ONNX nodes -> netspec layers: one handler per ONNX op type, fusing what netspec fuses.
+
+Layout. ONNX tensors are batch-first and, from PyTorch, usually channels-first (NCHW, NCL), while
+netspec shapes are channels-last (HxWxC, LxC, C). Every ONNX value that holds an activation is a
+`Val`: the netspec layer it comes from, that layer's netspec shape, and `axes`, which netspec axis
+each ONNX axis (after the batch) holds (None: a size-1 axis netspec does not have, as the 1x1 of a
+global pool's NCHW output). So a Transpose, an Unsqueeze or a Flatten of a vector is only a new
+view of the same layer; an op is mapped only when it acts on the axis netspec would act on (a
+convolution's channels at ONNX axis 1 over an NCHW image, a MatMul on the channel axis, a softmax
+over the channels), and refused otherwise: never a layer that computes something else.
+
+Fusion. Batch norm and an activation that read a layer's output and nothing else does become that
+layer's `batchnorm: true` and `activation:` (in that order, netspec's); a zero Pad before a
+convolution or pool becomes its padding (-inf before a max pool), a negative Pad after a
+transposed convolution its cropping; x * Sigmoid(x) is swish; MatMul + Add of a vector is a
+dense layer with bias.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+
+from . import Problem
+from .onnx_model import OnnxGraph, _attrs
+
+INPUT = "input"
+
+
+class Unsupported(Exception):
+    """This node has no netspec equivalent (the message says why); `node` overrides which node is named."""
+
+    def __init__(self, message: str, node=None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+@dataclass
+class Val:
+    """An activation: the netspec layer it is the output of, that shape, and the ONNX axes' meaning."""
+
+    ref: str
+    shape: tuple
+    axes: tuple
+    tensor: str
+    pad: tuple | None = None  # a pending (t, b, l, r) Pad, folded into the next window op
+    pad_value: float = 0.0
+    pad_node: object = None
+
+    def onnx_shape(self) -> tuple:
+        return tuple(1 if a is None else self.shape[a] for a in self.axes)
+
+    @property
+    def channel_axis(self) -> int:
+        """The ONNX axis (batch = 0) that holds the channels."""
+        return 1 + self.axes.index(len(self.shape) - 1)
+
+    def is_nchw(self) -> bool:
+        return len(self.shape) == 3 and self.axes == (2, 0, 1)
+
+    def is_ncl(self) -> bool:
+        return len(self.shape) == 2 and self.axes == (1, 0)
+
+    def is_vector(self) -> bool:
+        return len(self.shape) == 1 and self.axes[0] == 0
+
+
+@dataclass
+class Layer:
+    """A netspec layer being built: what the YAML entry will say, and the ONNX shape it must have."""
+
+    name: str
+    type: str
+    attrs: dict
+    inputs: list[str]
+    shape: tuple  # the netspec output shape ONNX's shape inference gives
+    batchnorm: bool = False
+    activation: str | None = None
+    bias: bool | None = None  # dot-product layers: whether the weights have a bias
+    note: str | None = None
+    nodes: list[str] = field(default_factory=list)
+    generic: bool = False  # named after its op type only (may take the name of a fused node)
+
+
+def default_layout(shape: tuple):
+    """(netspec shape, axes) of a batch-first ONNX shape read as channels-first."""
+    dims = tuple(shape[1:])
+    if len(dims) == 3:
+        return (dims[1], dims[2], dims[0]), (2, 0, 1)
+    if len(dims) == 2:
+        return (dims[1], dims[0]), (1, 0)
+    if len(dims) == 1:
+        return dims, (0,)
+    return None, None
+
+
+def layer_name(node_name: str, op_type: str) -> tuple[str, bool]:
+    """A layer name from an ONNX node name: `/layer1/layer1.0/conv1/Conv` -> `layer1_0_conv1`."""
+    parts = [p for p in node_name.split("/") if p]
+    if parts and len(node_name.split("/")) > 1:
+        parts = parts[:-1]  # the last part is the op (Conv, Conv_1)
+    kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", "_".join(kept)).strip("_")
+    generic = not name
+    if generic:
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", op_type).lower()
+    if not re.match(r"[A-Za-z_]", name):
+        name = "l_" + name
+    return name, generic
+
+
+def _pair_text(a, b):
+    return a if a == b else [a, b]
+
+
+def padding_text(t, b, l, r):
+    if t == b == l == r:
+        return t
+    if t == b and l == r:
+        return [t, l]
+    return [t, b, l, r]
+
+
+def same_pads(size, k, s, d):
+    """TensorFlow's `same` (netspec's): output ceil(size / s), the odd pixel after."""
+    out = -(-size // s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hswish", "Gelu": "gelu",
+               "LeakyRelu": "leaky_relu"}
+
+
+class Builder:
+    """The building blocks handlers use: layers, values, weights, constants and fusion."""
+
+    g: OnnxGraph
+    vals: dict
+    layers: list
+    index: dict
+
+    def unique(self, name: str) -> str:
+        if name == INPUT:
+            name = "input_"
+        base, n = name, 2
+        while name in self.index:
+            name, n = f"{base}_{n}", n + 1
+        return name
+
+    def add(self, node, type_: str, attrs: dict, inputs: list[str], shape: tuple, **extra) -> Layer:
+        name, generic = layer_name(node.name, node.op_type)
+        layer = Layer(self.unique(name), type_, attrs, inputs, shape, nodes=[node.name], generic=generic, **extra)
+        self.layers.append(layer)
+        self.index[layer.name] = layer
+        return layer
+
+    def data(self, node, i: int = 0) -> Val:
+        name = node.input[i] if i < len(node.input) else ""
+        val = self.vals.get(name)
+        if val is None:
+            raise Unsupported(f"input {i + 1} is not an activation netspec can follow")
+        return val
+
+    def no_pad(self, val: Val) -> Val:
+        if val.pad is not None:
+            raise Unsupported("a Pad with no convolution or pool after it (netspec has no pad layer)", val.pad_node)
+        return val
+
+    def weight(self, node, i: int) -> tuple | None:
+        name = node.input[i] if i < len(node.input) else ""
+        if not name:
+            return None
+        if name not in self.g.weights:
+            raise Unsupported(f"its input {i + 1} ({name!r}) is computed at run time; netspec layers have fixed "
+                              "weights")
+        return self.g.weights[name]
+
+    def const(self, node, i: int):
+        name = node.input[i] if i < len(node.input) else ""
+        if not name:
+            return None
+        if name not in self.g.consts:
+            raise Unsupported(f"its input {i + 1} ({name!r}) is not a constant the import can compute")
+        return self.g.consts[name]
+
+    def out_shape(self, node, i: int = 0) -> tuple:
+        shape = self.g.shapes.get(node.output[i])
+        if shape is None:
+            raise Unsupported("ONNX shape inference gives its output no static shape")
+        return shape
+
+    def emit(self, node, type_: str, attrs: dict, x: Val, out_shape: tuple | None = None, inputs=None,
+             **extra) -> Layer:
+        """A layer whose output has the channels-first layout of its ONNX output."""
+        shape, axes = default_layout(out_shape or self.out_shape(node))
+        if shape is None:
+            raise Unsupported(f"its output has rank {len(out_shape or self.out_shape(node))}")
+        layer = self.add(node, type_, attrs, inputs or [x.ref], shape, **extra)
+        self.vals[node.output[0]] = Val(layer.name, shape, axes, node.output[0])
+        return layer
+
+    def alias(self, node, x: Val, axes: tuple, i: int = 0) -> None:
+        """The output is the same netspec tensor, viewed with other ONNX axes."""
+        self.vals[node.output[i]] = Val(x.ref, x.shape, tuple(axes), node.output[i], x.pad, x.pad_value, x.pad_node)
+
+    def fusable(self, x: Val) -> Layer | None:
+        """The layer that made x, if only this node reads x (so an op on x may become part of it)."""
+        if x.ref == INPUT or x.pad is not None:
+            return None
+        if self.g.consumers.get(x.tensor, 0) != 1:
+            return None
+        return self.index.get(x.ref)
+
+    def same_view(self, node, x: Val, layer: Layer) -> None:
+        self.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+        for extra in node.output[1:]:
+            if extra and self.g.consumers.get(extra):
+                raise Unsupported(f"its output {extra!r} (training statistics) is read by another node")
+
+    def adopt_name(self, layer: Layer, node) -> None:
+        """A layer named after its op only (an add in `forward`) takes the name of what fused onto it."""
+        name, generic = layer_name(node.name, node.op_type)
+        if layer.generic and not generic and name not in self.index:
+            del self.index[layer.name]
+            for v in self.vals.values():
+                if v.ref == layer.name:
+                    v.ref = name
+            layer.name, layer.generic = name, False
+            self.index[name] = layer
+        layer.nodes.append(node.name)
+
+    def activation(self, node, kind: str) -> None:
+        x = self.no_pad(self.data(node))
+        layer = self.fusable(x)
+        if layer is not None and layer.activation is None:
+            layer.activation = kind
+            self.adopt_name(layer, node)
+            self.same_view(node, x, layer)
+            return
+        layer = self.add(node, kind, {}, [x.ref], x.shape)
+        self.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+
+    def channel_check(self, x: Val, axis: int, what: str) -> None:
+        rank = len(x.axes) + 1
+        if axis < 0:
+            axis += rank
+        if not 0 < axis < rank or x.axes[axis - 1] != len(x.shape) - 1:
+            raise Unsupported(f"{what} over ONNX axis {axis}, which is not the channel axis netspec uses")
+
+
+
+class Mapper(Builder):
+    """Walks the prepared graph once, in execution order, building layers and collecting problems."""
+
+    def __init__(self, g: OnnxGraph) -> None:
+        self.g = g
+        self.vals: dict[str, Val] = {}
+        self.layers: list[Layer] = []
+        self.index: dict[str, Layer] = {}
+        self.problems: list[Problem] = []
+        self.unbridgeable: list[Problem] = []  # gaps --allow-partial cannot fill (the shape changes)
+        shape, axes = default_layout(g.input_shape)
+        if shape is None:
+            self.problems.append(Problem(f"the input has rank {len(g.input_shape)}; netspec takes an image "
+                                         "(N, C, H, W), a sequence (N, C, L) or a vector (N, C)"))
+            return
+        self.vals[g.input] = Val(INPUT, shape, axes, g.input)
+        self.input_shape = shape
+
+    # ----------------------------------------------------------------------------------------
+    # driving
+
+    def run(self) -> None:
+        if self.problems:
+            return
+        for node in self.g.nodes:
+            self.map_node(node)
+        self.finish()
+
+    def map_node(self, node) -> None:
+        handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        data = [self.vals[n] for n in node.input if n in self.vals]
+        if handler is None:
+            self.gap(node, f"no netspec layer computes {node.domain + '.' if node.domain else ''}{node.op_type}")
+            return
+        if not data:
+            self.gap(node, "it reads no activation (only constants computed at run time)")
+            return
+        try:
+            handler(self, node, _attrs(node))
+        except Unsupported as exc:
+            self.gap(exc.node or node, str(exc))
+
+    def gap(self, node, why: str) -> None:
+        """An inexpressible node: a problem; its outputs become identity placeholders (--allow-partial
+        writes them with a note) or, where the shape changes, a gap nothing can bridge."""
+        problem = Problem(why, node.name or "(unnamed)", node.op_type)
+        self.problems.append(problem)
+        data = [self.vals[n] for n in node.input if n in self.vals]
+        for out in node.output:
+            if not out:
+                continue
+            shape = self.g.shapes.get(out)
+            if data and shape is not None and shape[1:] == data[0].onnx_shape() and data[0].pad is None:
+                src = data[0]
+                layer = self.add(node, "identity", {}, [src.ref], src.shape, note=f"ONNX {node.op_type} "
+                                 f"{node.name!r} not expressed: {why}")
+                self.vals[out] = Val(layer.name, src.shape, src.axes, out)
+                continue
+            if problem not in self.unbridgeable:
+                self.unbridgeable.append(problem)
+            ns, axes = default_layout(shape) if shape else (None, None)
+            if ns is None:
+                continue
+            layer = self.add(node, "identity", {}, [data[0].ref] if data else [INPUT], ns, note="gap")
+            self.vals[out] = Val(layer.name, ns, axes, out)
+
+    def finish(self) -> None:
+        outs = self.g.outputs
+        if len(outs) != 1:
+            self.problems.append(Problem(f"netspec specs have one output; this graph has {len(outs)} "
+                                         f"({', '.join(map(repr, outs))})"))
+            return
+        val = self.vals.get(outs[0])
+        if val is None:
+            if not self.problems:
+                self.problems.append(Problem(f"the graph output {outs[0]!r} is a constant"))
+            return
+        if val.pad is not None:
+            self.gap(val.pad_node, "a Pad with no convolution or pool after it (netspec has no pad layer)")
+            return
+        live = self.live(val.ref)
+        self.layers = [l for l in self.layers if l.name in live]
+        if val.ref == INPUT or self.layers[-1].name != val.ref:
+            self.layers.append(Layer(self.unique("output"), "identity", {}, [val.ref], val.shape))
+        self.output = val
+
+    def live(self, ref: str) -> set:
+        seen, todo = set(), [ref]
+        while todo:
+            r = todo.pop()
+            if r in seen or r == INPUT:
+                continue
+            seen.add(r)
+            todo.extend(self.index[r].inputs)
+        return seen
+
+
+# --------------------------------------------------------------------------------------------
+# handlers: one per ONNX op type
+
+def _window(m: Mapper, node, a: dict, x: Val, k: tuple) -> tuple:
+    """(stride, dilation, (t, b, l, r) padding) of a 2-D window op, auto_pad resolved."""
+    s = tuple(a.get("strides", (1, 1)))
+    d = tuple(a.get("dilations", (1, 1)))
+    h, w, _ = x.shape
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        (t, b), (l, r) = same_pads(h, k[0], s[0], d[0]), same_pads(w, k[1], s[1], d[1])
+        if auto == "SAME_LOWER":
+            t, b, l, r = b, t, r, l
+    elif auto == "VALID":
+        t = b = l = r = 0
+    else:
+        pads = tuple(a.get("pads", (0, 0, 0, 0)))
+        t, l, b, r = pads
+    if x.pad is not None:
+        pt, pb, pl, pr = x.pad
+        t, b, l, r = t + pt, b + pb, l + pl, r + pr
+    return s, d, (t, b, l, r)
+
+
+def _window_attrs(k, s, d, pads, h, w, same_default: bool, stride_default) -> dict:
+    out = {"kernel": _pair_text(*k)}
+    if s != stride_default:
+        out["stride"] = _pair_text(*s)
+    t, b, l, r = pads
+    is_same = (t, b) == same_pads(h, k[0], s[0], d[0]) and (l, r) == same_pads(w, k[1], s[1], d[1])
+    if same_default and not is_same:
+        out["padding"] = padding_text(t, b, l, r)
+    elif not same_default and any(pads):
+        out["padding"] = padding_text(t, b, l, r)
+    if d != (1, 1):
+        out["dilation"] = _pair_text(*d)
+    return out
+
+
+def conv(m: Mapper, node, a: dict) -> None:
+    x = m.data(node)
+    wdims = m.weight(node, 1)
+    bias = m.weight(node, 2) is not None
+    if len(wdims) == 3:
+        return conv1d(m, node, a, x, wdims, bias)
+    if len(wdims) != 4:
+        raise Unsupported(f"a {len(wdims) - 2}-D convolution (netspec has 2-D convolutions)")
+    if not x.is_nchw():
+        raise Unsupported("its input is not laid out as an NCHW image")
+    if x.pad is not None and x.pad_value != 0:
+        raise Unsupported(f"a Pad with value {x.pad_value} before a convolution (only zeros are padding)",
+                          x.pad_node)
+    h, w, c = x.shape
+    f, k = wdims[0], tuple(a.get("kernel_shape", wdims[2:]))
+    g = a.get("group", 1)
+    s, d, pads = _window(m, node, a, x, k)
+    window = _window_attrs(k, s, d, pads, h, w, True, (1, 1))
+    if g == c and c > 1 and f % c == 0:
+        type_, attrs = "depthwise", window
+        if f != c:
+            attrs["multiplier"] = f // c
+    else:
+        type_, attrs = "conv", {"filters": f, **window}
+        if g != 1:
+            attrs["groups"] = g
+    m.emit(node, type_, attrs, x, bias=bias)
+
+
+def conv1d(m: Mapper, node, a, x: Val, wdims, bias: bool) -> None:
+    """A 1x1 Conv1d on a sequence is a dense layer on its channels (netspec's export writes one)."""
+    trivial = (tuple(wdims[2:]) == (1,) and tuple(a.get("strides", (1,))) == (1,) and a.get("group", 1) == 1
+               and not any(a.get("pads", ())) and tuple(a.get("dilations", (1,))) == (1,) and x.pad is None)
+    if not (trivial and x.is_ncl()):
+        raise Unsupported("a 1-D convolution (netspec has 2-D convolutions; a 1x1 one maps to dense)")
+    m.emit(node, "dense", {"units": wdims[0]}, x, bias=bias)
+
+
+def conv_transpose(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    wdims = m.weight(node, 1)
+    bias = m.weight(node, 2) is not None
+    if len(wdims) != 4 or not x.is_nchw():
+        raise Unsupported("not a 2-D transposed convolution of an NCHW image")
+    if a.get("group", 1) != 1:
+        raise Unsupported("a grouped transposed convolution (netspec's deconv has no groups)")
+    h, w, c = x.shape
+    k = tuple(a.get("kernel_shape", wdims[2:]))
+    s = tuple(a.get("strides", (1, 1)))
+    d = tuple(a.get("dilations", (1, 1)))
+    op = tuple(a.get("output_padding", (0, 0)))
+    out = m.out_shape(node)
+    full = [(n - 1) * st + dd * (kk - 1) + 1 + o for n, st, dd, kk, o in zip((h, w), s, d, k, op)]
+    if "output_shape" in a or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        crops = [fl - o for fl, o in zip(full, out[2:])]
+        (t, b), (l, r) = [(cr // 2, cr - cr // 2) for cr in crops]
+    else:
+        t, l, b, r = tuple(a.get("pads", (0, 0, 0, 0)))
+    attrs = {"filters": wdims[1], "kernel": _pair_text(*k)}
+    if s != (1, 1):
+        attrs["stride"] = _pair_text(*s)
+    attrs["padding"] = padding_text(t, b, l, r)
+    if op != (0, 0):
+        attrs["output_padding"] = _pair_text(*op)
+    if d != (1, 1):
+        attrs["dilation"] = _pair_text(*d)
+    m.emit(node, "deconv", attrs, x, bias=bias)
+
+
+def batch_norm(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    m.channel_check(x, 1, "a batch norm")
+    layer = m.fusable(x)
+    if layer is not None and not layer.batchnorm and layer.activation is None:
+        layer.batchnorm = True
+        layer.nodes.append(node.name)
+        m.same_view(node, x, layer)
+        return
+    layer = m.add(node, "batchnorm", {}, [x.ref], x.shape)
+    m.same_view(node, x, layer)
+
+
+def clip(m: Mapper, node, a: dict) -> None:
+    lo = m.const(node, 1) if len(node.input) > 1 else a.get("min")
+    hi = m.const(node, 2) if len(node.input) > 2 else a.get("max")
+    lo = None if lo is None else float(np.asarray(lo).reshape(-1)[0])
+    hi = None if hi is None else float(np.asarray(hi).reshape(-1)[0])
+    if lo == 0 and hi == 6:
+        return m.activation(node, "relu6")
+    if lo == 0 and (hi is None or math.isinf(hi)):
+        return m.activation(node, "relu")
+    raise Unsupported(f"Clip to [{lo}, {hi}] (netspec has relu, [0, inf), and relu6, [0, 6])")
+
+
+def hard_sigmoid(m: Mapper, node, a: dict) -> None:
+    if abs(a.get("alpha", 0.2) - 1 / 6) > 1e-6 or abs(a.get("beta", 0.5) - 0.5) > 1e-6:
+        raise Unsupported(f"HardSigmoid with alpha {a.get('alpha', 0.2):g}, beta {a.get('beta', 0.5):g} "
+                          "(netspec's hsigmoid is relu6(x + 3) / 6)")
+    m.activation(node, "hsigmoid")
+
+
+def softmax(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    m.channel_check(x, a.get("axis", -1), "a softmax")
+    m.activation(node, "softmax")
+
+
+def simple_activation(kind: str):
+    def handler(m: Mapper, node, a: dict) -> None:
+        m.activation(node, kind)
+    return handler
+
+
+def leaky_relu(m: Mapper, node, a: dict) -> None:
+    m.activation(node, "leaky_relu")
+    slope = a.get("alpha", 0.01)
+    if abs(slope - 0.01) > 1e-9:
+        layer = m.index[m.vals[node.output[0]].ref]
+        layer.note = f"leaky_relu slope {slope:g} (netspec records none; counts do not depend on it)"
+
+
+def _operands(m: Mapper, node):
+    vals = [m.vals.get(n) for n in node.input]
+    return vals
+
+
+def binary(kind: str):
+    """Add / Mul / Sum of activations (broadcasting as netspec does); MatMul + Add of a vector is a
+    dense bias, x * Sigmoid(x) is swish."""
+
+    def handler(m: Mapper, node, a: dict) -> None:
+        vals = _operands(m, node)
+        if all(v is not None for v in vals):
+            if kind == "multiply" and len(vals) == 2 and _swish(m, node, vals):
+                return
+            return merge(m, node, kind, [m.no_pad(v) for v in vals])
+        live = [v for v in vals if v is not None]
+        if kind == "add" and len(vals) == 2 and len(live) == 1 and _dense_bias(m, node, live[0], vals):
+            return
+        raise Unsupported(f"{node.op_type} with a constant operand (netspec adds and multiplies activations)")
+
+    return handler
+
+
+def _dense_bias(m: Mapper, node, x: Val, vals) -> bool:
+    other = node.input[0] if vals[0] is None else node.input[1]
+    dims = m.g.weights.get(other) or (m.g.shapes.get(other) if other in m.g.consts else None)
+    layer = m.fusable(x)
+    if (layer is None or layer.type != "dense" or layer.bias or layer.batchnorm or layer.activation
+            or dims is None or tuple(d for d in dims if d != 1) != (layer.attrs["units"],) or dims[-1] == 1):
+        return False
+    layer.bias = True
+    layer.nodes.append(node.name)
+    m.same_view(node, x, layer)
+    return True
+
+
+def _swish(m: Mapper, node, vals) -> bool:
+    for x, s in (vals, vals[::-1]):
+        sig = m.index.get(s.ref)
+        if (sig is not None and sig.type == "sigmoid" and sig.inputs == [x.ref] and s.axes == x.axes
+                and m.g.consumers.get(s.tensor) == 1 and sig.name == m.layers[-1].name):
+            m.layers.pop()
+            del m.index[sig.name]
+            producer = m.index.get(x.ref)
+            if (producer is not None and producer.activation is None and x.pad is None
+                    and m.g.consumers.get(x.tensor) == 2):
+                producer.activation = "swish"
+                producer.nodes += [*sig.nodes, node.name]
+                m.vals[node.output[0]] = Val(producer.name, x.shape, x.axes, node.output[0])
+                return True
+            layer = m.add(node, "swish", {}, [x.ref], x.shape)
+            m.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+            return True
+    return False
+
+
+def merge(m: Mapper, node, kind: str, vals: list[Val]) -> None:
+    """add/multiply of activations: one operand's layout is the output's; the others are the same
+    tensor layout, or vectors of its channels (netspec broadcasts a vector C over an image)."""
+    out_shape = m.out_shape(node)
+    main = next((v for v in vals if v.onnx_shape() == tuple(out_shape[1:])), None)
+    if main is None:
+        raise Unsupported("its operands broadcast to a shape neither of them has")
+    for v in vals:
+        same = v.shape == main.shape and v.axes == main.axes
+        vector = len(v.shape) == 1 and v.channel_axis == main.channel_axis
+        if not (same or vector):
+            raise Unsupported("its operands broadcast in a way netspec does not (channels-last, a vector of "
+                              "channels over an image)")
+    layer = m.add(node, kind, {}, [v.ref for v in vals], main.shape)
+    m.vals[node.output[0]] = Val(layer.name, main.shape, main.axes, node.output[0])
+
+
+def concat(m: Mapper, node, a: dict) -> None:
+    vals = [m.no_pad(v) for v in _operands(m, node) if v is not None]
+    if len(vals) != len(node.input):
+        raise Unsupported("Concat with a constant operand")
+    first = vals[0]
+    for v in vals:
+        if v.axes != first.axes:
+            raise Unsupported("its inputs have different layouts")
+        m.channel_check(v, a.get("axis", 1), "a concatenation")
+    out = m.out_shape(node)
+    shape = tuple(out[1 + first.axes.index(i)] for i in range(len(first.shape)))
+    layer = m.add(node, "concat", {}, [v.ref for v in vals], shape)
+    m.vals[node.output[0]] = Val(layer.name, shape, first.axes, node.output[0])
+
+
+def pool(kind: str):
+    def handler(m: Mapper, node, a: dict) -> None:
+        x = m.data(node)
+        if not x.is_nchw():
+            raise Unsupported("pooling over something else than an NCHW image (netspec pools 2-D images)")
+        if x.pad is not None and not (x.pad_value == 0 if kind == "avgpool" else x.pad_value < -1e30):
+            raise Unsupported(f"a Pad with value {x.pad_value} before a {kind}", x.pad_node)
+        if tuple(a.get("dilations", (1, 1))) != (1, 1):
+            raise Unsupported("a dilated pool (netspec's pools are not dilated)")
+        h, w, _ = x.shape
+        k = tuple(a["kernel_shape"])
+        s, d, pads = _window(m, node, a, x, k)
+        attrs = _window_attrs(k, s, d, pads, h, w, False, k)
+        if a.get("ceil_mode", 0):
+            attrs["ceil_mode"] = True
+        m.emit(node, kind, attrs, x)
+    return handler
+
+
+def global_pool(kind: str):
+    def handler(m: Mapper, node, a: dict) -> None:
+        x = m.no_pad(m.data(node))
+        if len(x.shape) == 1:
+            raise Unsupported("a global pool of a vector")
+        _global(m, node, kind, x, keepdims=True)
+    return handler
+
+
+def _global(m: Mapper, node, kind: str, x: Val, keepdims: bool) -> None:
+    c = x.shape[-1]
+    layer = m.add(node, kind, {}, [x.ref], (c,))
+    axes = tuple(0 if a == len(x.shape) - 1 else None for a in x.axes) if keepdims else (0,)
+    m.vals[node.output[0]] = Val(layer.name, (c,), axes, node.output[0])
+
+
+def reduce(kind: str):
+    """ReduceMean / ReduceMax over every axis but the batch and the channels: a global pool."""
+
+    def handler(m: Mapper, node, a: dict) -> None:
+        x = m.no_pad(m.data(node))
+        axes = a.get("axes")
+        if axes is None and len(node.input) > 1:
+            axes = [int(v) for v in m.const(node, 1)]
+        rank = len(x.axes) + 1
+        axes = sorted(int(v) % rank for v in (axes if axes is not None else range(rank)))
+        spatial = [i + 1 for i, ax in enumerate(x.axes) if ax is not None and ax != len(x.shape) - 1]
+        if len(x.shape) == 1 or not set(spatial) <= set(axes) or 0 in axes or x.channel_axis in axes:
+            raise Unsupported(f"{node.op_type} over axes {axes}, not every spatial axis (a global pool)")
+        _global(m, node, kind, x, keepdims=bool(a.get("keepdims", 1)))
+
+    return handler
+
+
+def flatten(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    if a.get("axis", 1) != 1:
+        raise Unsupported(f"Flatten at axis {a.get('axis')} (netspec flattens everything but the batch)")
+    _to_vector(m, node, x)
+
+
+def _to_vector(m: Mapper, node, x: Val) -> None:
+    if len(x.shape) == 1:
+        m.alias(node, x, (0,))
+        return
+    n = math.prod(x.shape)
+    layer = m.add(node, "flatten", {}, [x.ref], (n,))
+    m.vals[node.output[0]] = Val(layer.name, (n,), (0,), node.output[0])
+
+
+def reshape(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    out = m.out_shape(node)
+    if len(out) == 2 and out[1] == math.prod(x.shape):
+        return _to_vector(m, node, x)
+    if len(x.shape) == 1 and sorted(d for d in out[1:] if d != 1) == [x.shape[0]]:
+        return m.alias(node, x, tuple(0 if d == x.shape[0] else None for d in out[1:]))
+    raise Unsupported(f"a Reshape from {x.onnx_shape()} to {tuple(out[1:])} that is no flatten")
+
+
+def transpose(m: Mapper, node, a: dict) -> None:
+    x = m.data(node)
+    perm = a.get("perm", list(range(len(x.axes), -1, -1)))
+    if perm[0] != 0 or x.pad is not None:
+        raise Unsupported("a Transpose that moves the batch axis")
+    m.alias(node, x, tuple(x.axes[p - 1] for p in perm[1:]))
+
+
+def unsqueeze(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    axes = a.get("axes")
+    if axes is None:
+        axes = [int(v) for v in m.const(node, 1)]
+    rank = len(x.axes) + 1 + len(axes)
+    new = [x.axes[i] for i in range(len(x.axes))]
+    full = [None] + new  # batch placeholder
+    for ax in sorted(int(v) % rank for v in axes):
+        if ax == 0:
+            raise Unsupported("an Unsqueeze in front of the batch")
+        full.insert(ax, None)
+    m.alias(node, x, tuple(full[1:]))
+
+
+def squeeze(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1:
+        axes = [int(v) for v in m.const(node, 1)]
+    rank = len(x.axes) + 1
+    drop = {int(v) % rank for v in axes} if axes is not None else {
+        i + 1 for i, ax in enumerate(x.axes) if ax is None or x.shape[ax] == 1}
+    if 0 in drop or any(x.axes[i - 1] is not None for i in drop):
+        raise Unsupported("a Squeeze of an axis netspec keeps")
+    m.alias(node, x, tuple(ax for i, ax in enumerate(x.axes) if i + 1 not in drop))
+
+
+def identity(m: Mapper, node, a: dict) -> None:
+    x = m.data(node)
+    m.alias(node, x, x.axes)
+    for extra in node.output[1:]:  # Dropout's mask
+        if extra and m.g.consumers.get(extra):
+            raise Unsupported("a dropout mask read by another node")
+
+
+def pad(m: Mapper, node, a: dict) -> None:
+    x = m.data(node)
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    pads = a.get("pads")
+    if pads is None:
+        pads = [int(v) for v in m.const(node, 1)]
+    value = a.get("value", 0.0)
+    if len(node.input) > 2 and node.input[2]:
+        value = float(np.asarray(m.const(node, 2)).reshape(-1)[0])
+    if len(node.input) > 3 and node.input[3]:
+        raise Unsupported("a Pad with explicit axes")
+    rank = len(x.axes) + 1
+    begin, end = list(pads[:rank]), list(pads[rank:])
+    if mode != "constant" or not x.is_nchw() or begin[:2] != [0, 0] or end[:2] != [0, 0]:
+        raise Unsupported(f"a {mode} Pad of an ONNX tensor laid out {x.onnx_shape()} (netspec folds a constant "
+                          "pad of an image's height and width into the next convolution or pool)")
+    t, l, b, r = begin[2], begin[3], end[2], end[3]
+    if all(p <= 0 for p in (t, b, l, r)) and _crop(m, node, x, (-t, -b, -l, -r)):
+        return
+    if any(p < 0 for p in (t, b, l, r)):
+        raise Unsupported("a cropping Pad that does not follow a transposed convolution")
+    if x.pad is not None and x.pad_value != value:
+        raise Unsupported("two Pads with different values")
+    old = x.pad or (0, 0, 0, 0)
+    m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0],
+                                 tuple(o + p for o, p in zip(old, (t, b, l, r))), value, node)
+
+
+def _crop(m: Mapper, node, x: Val, crop: tuple) -> bool:
+    layer = m.fusable(x)
+    if layer is None or layer.type != "deconv" or layer.batchnorm or layer.activation:
+        return False
+    p = layer.attrs["padding"]
+    t, b, l, r = (p,) * 4 if isinstance(p, int) else ((p[0], p[0], p[1], p[1]) if len(p) == 2 else p)
+    new = (t + crop[0], b + crop[1], l + crop[2], r + crop[3])
+    layer.attrs["padding"] = padding_text(*new)
+    shape, axes = default_layout(m.out_shape(node))
+    layer.shape = shape
+    layer.nodes.append(node.name)
+    m.vals[node.output[0]] = Val(layer.name, shape, axes, node.output[0])
+    return True
+
+
+def gemm(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    if a.get("transA", 0) or not x.is_vector() or any(ax is not None for ax in x.axes[1:]):
+        raise Unsupported("a Gemm whose first operand is not a batch of vectors")
+    wdims = m.weight(node, 1)
+    j = wdims[0] if a.get("transB", 0) else wdims[1]
+    bias = len(node.input) > 2 and bool(node.input[2])
+    if bias:
+        m.weight(node, 2) if node.input[2] in m.g.weights else m.const(node, 2)
+    layer = m.add(node, "dense", {"units": j}, [x.ref], (j,), bias=bias)
+    m.vals[node.output[0]] = Val(layer.name, (j,), (0,), node.output[0])
+
+
+def matmul(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    if node.input[1] in m.vals:
+        raise Unsupported("a product of two activations (netspec maps the attention pattern, not a lone MatMul)")
+    wdims = m.weight(node, 1)
+    if len(wdims) != 2:
+        raise Unsupported(f"a MatMul with a {len(wdims)}-D weight")
+    if len(x.axes) and x.channel_axis != len(x.axes):
+        raise Unsupported("a MatMul over an axis that is not the channels")
+    shape = (*x.shape[:-1], wdims[1])
+    layer = m.add(node, "dense", {"units": wdims[1]}, [x.ref], shape, bias=False)
+    m.vals[node.output[0]] = Val(layer.name, shape, x.axes, node.output[0])
+
+
+def resize(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    if not x.is_nchw():
+        raise Unsupported("a Resize of something else than an NCHW image")
+    mode = a.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode not in ("nearest", "linear"):
+        raise Unsupported(f"a {mode} Resize (netspec upsamples nearest or bilinear)")
+    h, w, _ = x.shape
+    out = m.out_shape(node)
+    scales = None
+    idx = 2 if node.op_type == "Resize" else 1
+    if len(node.input) > idx and node.input[idx]:
+        v = m.const(node, idx)
+        if v is not None and v.size:
+            scales = [float(s) for s in v]
+    if scales and scales[:2] == [1.0, 1.0] and scales[2] == scales[3]:
+        scale = scales[2]
+    elif out[2] / h == out[3] / w:
+        scale = out[2] / h
+    else:
+        raise Unsupported(f"a Resize from {h}x{w} to {out[2]}x{out[3]} (netspec scales both sides alike)")
+    if (math.floor(h * scale), math.floor(w * scale)) != tuple(out[2:]):
+        raise Unsupported(f"a Resize by {scale:g} to {out[2]}x{out[3]}, which is not floor(size x scale)")
+    attrs = {"scale": int(scale) if float(scale).is_integer() else scale}
+    if mode == "linear":
+        attrs["mode"] = "bilinear"
+    m.emit(node, "upsample", attrs, x)
+
+
+def layer_norm(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    rank = len(x.axes) + 1
+    if a.get("axis", -1) % rank != rank - 1:
+        raise Unsupported("a layer norm over more than the last axis")
+    m.channel_check(x, -1, "a layer norm")
+    m.weight(node, 1)
+    if len(node.input) < 3 or not node.input[2]:
+        raise Unsupported("a layer norm without a bias (netspec's layernorm has 2*C parameters)")
+    m.weight(node, 2)
+    layer = m.add(node, "layernorm", {}, [x.ref], x.shape)
+    m.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+
+
+HANDLERS = {
+    "Conv": conv,
+    "ConvTranspose": conv_transpose,
+    "BatchNormalization": batch_norm,
+    "Clip": clip,
+    "HardSigmoid": hard_sigmoid,
+    "Softmax": softmax,
+    "LeakyRelu": leaky_relu,
+    "Add": binary("add"),
+    "Sum": binary("add"),
+    "Mul": binary("multiply"),
+    "Concat": concat,
+    "MaxPool": pool("maxpool"),
+    "AveragePool": pool("avgpool"),
+    "GlobalAveragePool": global_pool("global_avgpool"),
+    "GlobalMaxPool": global_pool("global_maxpool"),
+    "ReduceMean": reduce("global_avgpool"),
+    "ReduceMax": reduce("global_maxpool"),
+    "Flatten": flatten,
+    "Reshape": reshape,
+    "Transpose": transpose,
+    "Unsqueeze": unsqueeze,
+    "Squeeze": squeeze,
+    "Identity": identity,
+    "Dropout": identity,
+    "Pad": pad,
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "Resize": resize,
+    "Upsample": resize,
+    "LayerNormalization": layer_norm,
+    **{op: simple_activation(kind) for op, kind in ACTIVATIONS.items() if op != "LeakyRelu"},
+}
+
+
+def map_graph(g: OnnxGraph) -> Mapper:
+    m = Mapper(g)
+    m.run()
+    return m
+
+
+__all__ = ["Layer", "Mapper", "Unsupported", "Val", "map_graph", "HANDLERS", "INPUT", "onnx"]

@@ -1,0 +1,60 @@
+"""The import round trip, shared by the import tests: spec -> PyTorch module -> ONNX -> spec.
+
+The oracle is the original spec: the imported one must have its parameters, MACCs and output
+shape exactly (and the zoo's originals are held to published numbers in tests/test_zoo.py).
+Import this only after `pytest.importorskip("torch")` and `pytest.importorskip("onnx")`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from netspec.export.torch import build
+from netspec.importer.command import build_spec
+from netspec.importer.from_torch import export_module
+from netspec.importer.onnx_model import parse
+from netspec.pipeline import check_path, check_text
+
+
+def onnx_of_graph(graph) -> bytes:
+    """ONNX bytes of a checked netspec graph, exported the way `netspec import --torch` exports."""
+    shape = (graph.input[-1], *graph.input[:-1])
+    return export_module(build(graph), shape)
+
+
+@functools.lru_cache(maxsize=None)
+def exported_spec(path: str):
+    """(original check result, ONNX bytes) of a spec file: exported once per test session."""
+    result = check_path(path)
+    assert result.graph is not None, [d.message for d in result.diagnostics]
+    return result, onnx_of_graph(result.graph)
+
+
+def imported(data: bytes, label: str, blocks: bool = False):
+    """(spec text, check result) of importing ONNX bytes; fails the test on any import problem."""
+    text, summary, problems, fatal = build_spec(parse(data), None, None, label, blocks, False)
+    assert text is not None and not problems, "\n".join(p.render(label) for p in problems)
+    result = check_text(text, label)
+    assert result.graph is not None and result.ok, [d.message for d in result.diagnostics]
+    return text, result
+
+
+def round_trip_problems(original, result) -> list[str]:
+    """What differs between the original's and the import's params, MACCs and output shape."""
+    a, b = original.totals, result.totals
+    problems = []
+    if a.params != b.params:
+        problems.append(f"params: original {a.params:,}, imported {b.params:,}")
+    if a.maccs != b.maccs:
+        problems.append(f"MACCs: original {a.maccs:,}, imported {b.maccs:,}")
+    out_a = original.graph.shape_of(original.graph.output_ref)
+    out_b = result.graph.shape_of(result.graph.output_ref)
+    if out_a != out_b:
+        problems.append(f"output: original {out_a}, imported {out_b}")
+    return problems
+
+
+def top_level_entries(text: str) -> int:
+    """The number of entries in a spec's top-level `layers:` list (the import writes one per line)."""
+    body = text.split("\nlayers:\n", 1)[1]
+    return sum(1 for line in body.splitlines() if line.startswith("  - "))
