@@ -11,7 +11,7 @@
    A spec whose ops have no PyTorch mapping yet is listed as skipped with the reason, and is
    measured as soon as the export maps it.
 3. Reports per model and overall: the Spearman rank correlation of estimate vs measured, the
-   median absolute percentage error, and the Spearman of MACCs alone vs measured (the seed's thesis:
+   median absolute percentage error, and the Spearman of MACCs alone vs measured (the source notes' point:
    MACCs alone do not say how fast). A per-op-family table (forward hooks on each layer's module,
    one extra pass per model) says which family the estimate gets wrong.
 4. Writes docs/latency.md (tables, the three numbers, the load conditions) unless --no-write.
