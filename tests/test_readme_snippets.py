@@ -189,6 +189,10 @@ def test_actions_snippet(tmp_path, wheelhouse):
     assert steps[0] == "pip install netspec-cli"
     bindir = _fresh_venv(tmp_path / "venv")
     env = _env(tmp_path, wheelhouse, bindir)
+    # The runner starts without netspec; the interpreter running this test has it (CI's editable
+    # install) and the venv shares its site-packages for the dependencies, so pip would call the
+    # requirement satisfied and install nothing. Make pip install the wheel as on a fresh runner.
+    env.update(PIP_FORCE_REINSTALL="1", PIP_NO_DEPS="1")
     origin, work = tmp_path / "origin", tmp_path / "work"
     (origin / "specs").mkdir(parents=True)
     (origin / "specs" / "detector.yaml").write_text(DETECTOR)
