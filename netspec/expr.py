@@ -2,12 +2,17 @@
 
 A spec is untrusted input, so an expression is never handed to ``eval``. Its text is
 parsed with ``ast.parse(text, mode="eval")`` and every node is checked against a small
-whitelist: numbers and booleans (``None`` too, as an argument value), names from the
-caller's scope, ``+ - * / // % **``, unary ``- + not``, comparisons (chained),
-``and``/``or``, ``a if c else b`` and calls of ``min max round floor ceil int abs
-make_divisible`` by plain name. Anything else (attribute access, subscripts, strings,
-lambdas, comprehensions, f-strings, ``:=``, other calls) is an :class:`ExpressionError`
-that names what is forbidden.
+whitelist: numbers, booleans, ``None`` and string literals, names from the caller's scope,
+``+ - * / // % **`` (on numbers), unary ``- + not``, comparisons (chained; ``==``/``!=`` on any
+values, ordering on numbers only), ``and``/``or``, ``a if c else b``, indexing a list with an
+integer (``depths[i]``, ``depths[-1]``) and calls of ``min max round floor ceil int abs len
+make_divisible`` by plain name. Anything else (attribute access, slices, list literals,
+lambdas, comprehensions, f-strings, ``:=``, other calls) is an :class:`ExpressionError` that
+names what is forbidden.
+
+Values are numbers, booleans, ``None``, strings and lists of those (params and block args
+may be lists): strings take part only in ``==``/``!=``, ``len`` and as results, lists only in
+indexing, ``len`` and as results, so no operator can build a large value.
 
 Evaluation is bounded, so a hostile spec cannot hang or exhaust memory: the source length,
 the AST node count and nesting depth are limited; ``**`` and ``*`` of integers are refused
@@ -123,12 +128,20 @@ def _int(x):
     return int(x)
 
 
+def _len(x):
+    """The number of elements of a list, or of characters of a string."""
+    if type(x) is str or isinstance(x, (list, tuple)):
+        return len(x)
+    raise ExpressionError(f"len() needs a list or a string, got {_describe(x)}")
+
+
 # name -> (callable, min positional, max positional, allowed keywords)
 _FUNCTIONS: dict[str, tuple[Callable, int, int, frozenset[str]]] = {
     "abs": (abs, 1, 1, frozenset()),
     "ceil": (_ceil, 1, 1, frozenset()),
     "floor": (_floor, 1, 1, frozenset()),
     "int": (_int, 1, 1, frozenset()),
+    "len": (_len, 1, 1, frozenset()),
     "make_divisible": (make_divisible, 1, 3, frozenset({"divisor", "min_value"})),
     "max": (max, 2, 64, frozenset()),
     "min": (min, 2, 64, frozenset()),
@@ -138,6 +151,7 @@ _FUNCTIONS: dict[str, tuple[Callable, int, int, frozenset[str]]] = {
 # --------------------------------------------------------------------------- helpers
 
 _NUMBER_TYPES = (int, float, bool)
+_ARITHMETIC = frozenset(_NUMBER_TYPES)  # the exact types operators compute with
 
 
 def _is_number(x) -> bool:
@@ -149,11 +163,17 @@ def _describe(x) -> str:
         return "None"
     if type(x) in _NUMBER_TYPES:
         return repr(x)
+    if type(x) is str:
+        return f"the string {_clip(repr(x), 40)}"
+    if isinstance(x, (list, tuple)):
+        return f"a list of {len(x):,} elements"
     return f"a {type(x).__name__}"
 
 
 def _kind(x) -> str:
-    return "None" if x is None else type(x).__name__
+    if x is None:
+        return "None"
+    return "list" if isinstance(x, (list, tuple)) else type(x).__name__
 
 
 def _too_large(what: str = "", expression: str | None = None) -> ExpressionError:
@@ -189,7 +209,8 @@ def _unknown_name(name: str, scope) -> ExpressionError:
 
 
 def _value(name: str, v):
-    """A scope value usable in arithmetic: int, float, bool or None (subclasses normalised)."""
+    """A scope value as expressions see it: int, float, bool, None, str or a list (subclasses of
+    the scalars normalised; a list is used as it is, never copied)."""
     if isinstance(v, bool):
         return bool(v)
     if isinstance(v, int):
@@ -199,7 +220,11 @@ def _value(name: str, v):
         if not math.isfinite(v):
             raise ExpressionError(f"name '{name}' is {v!r}, not a finite number")
         return v
-    raise ExpressionError(f"name '{name}' is {_describe(v)}, not a number, boolean or None")
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return v
+    raise ExpressionError(f"name '{name}' is {_describe(v)}, not a number, boolean, string, list or None")
 
 
 # --------------------------------------------------------------------------- compiler
@@ -217,8 +242,7 @@ _CMP_SYMBOLS = {
 }
 _FORBIDDEN = {
     ast.Attribute: "attribute access",
-    ast.Subscript: "subscripts (a[...])",
-    ast.Slice: "slices",
+    ast.Slice: "slices (a[i:j])",
     ast.Lambda: "lambda functions",
     ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions",
@@ -228,7 +252,7 @@ _FORBIDDEN = {
     ast.FormattedValue: "f-strings",
     ast.NamedExpr: "assignment expressions (:=)",
     ast.Starred: "starred expressions (*x)",
-    ast.List: "lists",
+    ast.List: "list literals",
     ast.Tuple: "tuples",
     ast.Set: "sets",
     ast.Dict: "dicts",
@@ -236,8 +260,8 @@ _FORBIDDEN = {
     ast.Yield: "yield",
     ast.YieldFrom: "yield",
 }
-_ALLOWED_SUMMARY = ("allowed: numbers, names, + - * / // % **, comparisons, and/or/not, "
-                    "a if c else b, and calls of " + ", ".join(sorted(_FUNCTIONS)))
+_ALLOWED_SUMMARY = ("allowed: numbers, strings, names, + - * / // % **, comparisons, and/or/not, "
+                    "a if c else b, list[index], and calls of " + ", ".join(sorted(_FUNCTIONS)))
 
 
 def _forbidden(node: ast.AST, text: str) -> ExpressionError:
@@ -314,13 +338,10 @@ class _Compiler(_Calls):
     # -- leaves
     def c_Constant(self, node: ast.Constant, depth: int) -> _Fn:
         v = node.value
-        if isinstance(v, str):
-            raise ExpressionError("string literals cannot be used in expressions; only numbers, "
-                                  "True, False and None")
-        if v is not None and type(v) not in _NUMBER_TYPES:
+        if v is not None and type(v) not in _NUMBER_TYPES and type(v) is not str:
             kind = {complex: "complex numbers", bytes: "bytes literals"}.get(type(v), repr(v))
             raise ExpressionError(f"{kind} cannot be used in expressions; only numbers, "
-                                  "True, False and None")
+                                  "strings, True, False and None")
         if type(v) is float and not math.isfinite(v):
             raise ExpressionError(f"the number {ast.get_source_segment(self.text, node)} "
                                   "is too large for a float")
@@ -360,8 +381,8 @@ class _Compiler(_Calls):
 
         def unary(s):
             x = f(s)
-            if x is None:
-                raise ExpressionError(f"cannot apply unary '{sym}' to None")
+            if type(x) not in _ARITHMETIC:
+                raise ExpressionError(f"cannot apply unary '{sym}' to {_describe(x)}; it needs a number")
             return func(x)
 
         return unary
@@ -437,6 +458,29 @@ class _Compiler(_Calls):
         orelse = self.compile(node.orelse, depth)
         return lambda s: body(s) if test(s) else orelse(s)
 
+    def c_Subscript(self, node: ast.Subscript, depth: int) -> _Fn:
+        """`a[k]`: a list indexed by an integer, negative counting from the end (no slices)."""
+        if isinstance(node.slice, ast.Slice):
+            raise _forbidden(node.slice, self.text)
+        value = self.compile(node.value, depth)
+        index = self.compile(node.slice, depth)
+        what = _clip(ast.get_source_segment(self.text, node.value) or "?", 40)
+
+        def subscript(s):
+            seq, k = value(s), index(s)
+            if not isinstance(seq, (list, tuple)):
+                raise ExpressionError(f"'{what}' is {_describe(seq)}; only a list can be indexed")
+            if type(k) is not int:
+                raise ExpressionError(f"the index of '{what}' must be an integer, got {_describe(k)}")
+            n = len(seq)
+            if not -n <= k < n:
+                valid = f"indices {-n} to {n - 1}" if n else "no index is valid"
+                raise ExpressionError(f"index {k} is out of range for '{what}', a list of {n:,} "
+                                      f"element{'' if n == 1 else 's'} ({valid})")
+            return seq[k]
+
+        return subscript
+
 
 def _call_closure(fname: str, func: Callable, args: tuple, kwitems: tuple) -> _Fn:
     """The closure that calls `func` with the values of `args` (and keywords), turning Python's
@@ -509,6 +553,8 @@ def _make_simple(sym: str, op: Callable[[object, object], object]):
         def binop(s):
             a = left(s)
             b = right(s)
+            if type(a) not in _ARITHMETIC or type(b) not in _ARITHMETIC:
+                raise _type_error(sym, a, b)
             try:
                 r = op(a, b)
             except TypeError:
@@ -537,6 +583,8 @@ def _mul_factory(left: _Fn, right: _Fn) -> _Fn:
             if a.bit_length() + b.bit_length() > MAX_BITS:
                 raise _too_large("in '*'")
             return a * b
+        if type(a) not in _ARITHMETIC or type(b) not in _ARITHMETIC:
+            raise _type_error("*", a, b)
         try:
             r = a * b
         except TypeError:
@@ -551,7 +599,7 @@ def _mul_factory(left: _Fn, right: _Fn) -> _Fn:
 
 
 def _power(a, b):
-    if a is None or b is None:
+    if type(a) not in _ARITHMETIC or type(b) not in _ARITHMETIC:
         raise _type_error("**", a, b)
     if type(a) in (int, bool) and type(b) in (int, bool) and b > 0 and abs(a) > 1:
         # Estimate the size of the result before computing it: b * log2|a| bits.
@@ -616,20 +664,30 @@ def _ne(a, b):
     return a != b
 
 
+# Ordering is for numbers only (Python would also order strings and lists): a TypeError here
+# becomes "cannot compare str and str with '<'".
 def _lt(a, b):
-    return a < b
+    if type(a) in _ARITHMETIC and type(b) in _ARITHMETIC:
+        return a < b
+    raise TypeError
 
 
 def _le(a, b):
-    return a <= b
+    if type(a) in _ARITHMETIC and type(b) in _ARITHMETIC:
+        return a <= b
+    raise TypeError
 
 
 def _gt(a, b):
-    return a > b
+    if type(a) in _ARITHMETIC and type(b) in _ARITHMETIC:
+        return a > b
+    raise TypeError
 
 
 def _ge(a, b):
-    return a >= b
+    if type(a) in _ARITHMETIC and type(b) in _ARITHMETIC:
+        return a >= b
+    raise TypeError
 
 
 _COMPARES = {ast.Eq: _eq, ast.NotEq: _ne, ast.Lt: _lt, ast.LtE: _le, ast.Gt: _gt, ast.GtE: _ge}
@@ -711,7 +769,7 @@ def is_expression(value) -> bool:
 def evaluate(value, scope: Mapping[str, object], max_length: int = 1000):
     """Evaluate ``value`` if it is an expression, with names from ``scope``; else return it.
 
-    The result is an int, float, bool or None. Functions: ``min max abs``;
+    The result is an int, float, bool, None, str or list. Functions: ``len``, ``min max abs``;
     ``round`` is Python's round, i.e. banker's rounding (``round(2.5) == 2``,
     ``round(3.5) == 4``), and ``round(x, n)`` is allowed; ``floor``/``ceil`` return ints;
     ``int`` truncates toward zero; ``make_divisible(v, divisor=8, min_value=None)`` is

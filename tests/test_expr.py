@@ -275,19 +275,19 @@ def test_make_divisible_bad_arguments(text, fragment):
     ("lambda: 1", "lambda"),
     ("(lambda: 1)()", "by plain name"),
     ("f'{1}'", "f-strings"),
-    ("'9'*10**6", "string literals"),
-    ('"9"*10**6', "string literals"),
+    ("'9'*10**6", "cannot compute str * int"),        # strings take part in no arithmetic
+    ('"9"*10**6', "cannot compute str * int"),
     ("b'9'", "bytes literals"),
     ("1j", "complex numbers"),
     ("...", "cannot be used"),
-    ("a[0]", "subscripts"),
+    ("x[0:1]", "slices"),
     ("(y := 3)", "assignment expressions (:=)"),
     ("min(*x)", "starred"),
     ("min(**x)", "keyword unpacking"),
     ("min(1, 2, key=3)", "min() takes no keyword arguments"),
     ("round(2.5, ndigits=1)", "round() takes no keyword arguments"),
     ("(1, 2)", "tuples"),
-    ("[1]", "lists"),
+    ("[1]", "list literals"),
     ("{1: 2}", "dicts"),
     ("{1}", "sets"),
     ("1 << 2", "operator '<<' is not allowed"),
@@ -419,13 +419,81 @@ def test_node_count_and_depth_limits():
     assert evaluate("${" + "-" * 150 + "1}", {}, max_length=10_000) == 1
 
 
-def test_scope_values_must_be_numbers():
-    assert "name 's' is a str" in err("s * 10**8", {"s": "abc"})
-    assert "not a number" in err("l", {"l": [1, 2]})
+def test_scope_values_are_numbers_strings_or_lists():
+    assert "cannot compute str * int" in err("s * 10**8", {"s": "abc"})
+    assert ev("l", {"l": [1, 2]}) == [1, 2]
+    assert "not a number, boolean, string, list or None" in err("d", {"d": {"a": 1}})
     assert "finite" in err("f + 1", {"f": math.inf})
     assert "finite" in err("f", {"f": math.nan})
     assert ev("n", {"n": None}) is None
     assert "cannot compute None + int" in err("n + 1", {"n": None})
+
+
+# --------------------------------------------------------------------------- strings and lists
+
+LISTS = {"depths": [3, 4, 6, 3], "acts": ["relu", "hswish"], "act": "hswish", "i": 1, "empty": [], "flags": [True]}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("depths[i]", 4),
+    ("depths[0] + depths[-1]", 6),                  # negative indices count from the end
+    ("depths[-4]", 3),
+    ("depths[len(depths) - 1]", 3),
+    ("depths[depths[0] - 1]", 6),
+    ("len(depths)", 4),
+    ("len(empty)", 0),
+    ("len(act)", 6),
+    ("acts[i]", "hswish"),
+    ("act", "hswish"),
+    ("'relu'", "relu"),
+    ('"relu" if i == 0 else "hswish"', "hswish"),
+    ("act == 'hswish'", True),
+    ("act != 'hswish'", False),
+    ("act == acts[1] and act != 'relu'", True),
+    ("act == 3", False),                            # equality across types is simply false
+    ("depths == depths", True),
+    ("flags[0]", True),
+    ("depths", [3, 4, 6, 3]),                       # a list passes through (to a block arg)
+])
+def test_strings_and_lists(text, expected):
+    assert ev(text, LISTS) == expected
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("depths[4]", "index 4 is out of range for 'depths', a list of 4 elements (indices -4 to 3)"),
+    ("depths[-5]", "index -5 is out of range"),
+    ("empty[0]", "a list of 0 elements (no index is valid)"),
+    ("flags[1]", "a list of 1 element (indices -1 to 0)"),
+    ("depths[1.0]", "the index of 'depths' must be an integer, got 1.0"),
+    ("depths[True]", "must be an integer, got True"),
+    ("depths['a']", "must be an integer, got the string 'a'"),
+    ("act[0]", "'act' is the string 'hswish'; only a list can be indexed"),
+    ("i[0]", "'i' is 1; only a list can be indexed"),
+    ("depths[0:2]", "slices"),
+    ("act + 'x'", "cannot compute str + str"),
+    ("depths * 10**6", "cannot compute list * int"),
+    ("depths + depths", "cannot compute list + list"),
+    ("'%s' % act", "cannot compute str % str"),
+    ("act ** 2", "cannot compute str ** int"),
+    ("-act", "cannot apply unary '-' to the string 'hswish'"),
+    ("act < 'z'", "cannot compare str and str with '<'"),
+    ("depths >= depths", "cannot compare list and list with '>='"),
+    ("1 < act", "cannot compare int and str"),
+    ("len(3)", "len() needs a list or a string, got 3"),
+    ("len(depths, act)", "takes 1 argument"),
+    ("depths.count(3)", "by plain name"),
+])
+def test_string_and_list_errors(text, fragment):
+    assert fragment in err(text, LISTS)
+
+
+def test_no_operator_builds_a_large_value():
+    """Strings and lists take part in no arithmetic: nothing can be repeated or concatenated."""
+    big = {"s": "x" * 1000, "l": list(range(10_000))}
+    for text in ("s * 10**9", "l * 10**9", "s + s", "l + l", "10**9 * s"):
+        start = time.perf_counter()
+        assert "cannot compute" in err(text, big)
+        assert time.perf_counter() - start < 0.1
 
 
 # --------------------------------------------------------------------------- API details
