@@ -83,7 +83,8 @@ CODES: dict[str, Code] = _codes(
     Code("NS203", "shape-mismatch", ERROR,
          "The inputs of add/multiply/concat do not fit together."),
     Code("NS204", "invalid-output-size", ERROR,
-         "A window does not fit: the kernel is larger than the padded input, or the output would be empty."),
+         "A window does not fit (the kernel is larger than the padded input), a slice reaches past the end of "
+         "its axis, or the output would be empty."),
     Code("NS205", "groups-mismatch", ERROR,
          "Input or output channels are not divisible by `groups`."),
     Code("NS206", "wrong-tensor-kind", ERROR,

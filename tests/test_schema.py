@@ -93,7 +93,7 @@ def test_layer_defs_and_dispatcher():
     expected = {"conv", "depthwise", "separable", "deconv", "dense", "maxpool", "avgpool", "global_avgpool",
                 "global_maxpool", "flatten", "batchnorm", "layernorm", "relu", "relu6", "leaky_relu", "sigmoid",
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
-                "multiply", "concat", "upsample", "channel_shuffle"}
+                "multiply", "concat", "upsample", "channel_shuffle", "slice"}
     assert layer_types() == frozenset(expected)
     for t in expected:
         d = defs[f"layer_{t}"]
@@ -505,7 +505,8 @@ def test_fast_path_agrees_with_the_full_schema():
     for t in types:
         direct = Draft202012Validator({"$ref": f"#/$defs/layer_{t}", "$defs": defs})
         own = defs[f"layer_{t}"]
-        base = {"type": t, **{k: 2 for k in own["required"] if k != "type"}}
+        # a valid value for each required key: an enum's first string, else 2
+        base = {"type": t, **{k: own["properties"][k].get("enum", [2])[0] for k in own["required"] if k != "type"}}
         if "inputs" in base:
             base["inputs"] = [-1, -2]
         assert _fast_ok(base) and direct.is_valid(base), base

@@ -213,17 +213,17 @@ def show_number(value) -> str:
     return text if len(text) <= 64 else f"{text[:20]}…{text[-10:]} ({len(text):,} digits)"
 
 
-def _int(value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
+def _int(value, minimum: int | None) -> int:
+    """A whole number >= `minimum` (None: any sign) below 2**63."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and (not math.isfinite(value) or value != int(value))):
+        what = "a whole number" if minimum is None else f"a whole number >= {minimum}"
+        raise ValueError(f"must be {what}, got {value!r}")
     shown = value
-    if isinstance(value, float):
-        if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"must be a whole number >= {minimum}, got {value!r}")
-        value = int(value)
-    if value < minimum:
+    value = int(value)
+    if minimum is not None and value < minimum:
         raise ValueError(f"must be >= {minimum}, got {show_number(shown)}")
-    if value > INT64_MAX:
+    if abs(value) > INT64_MAX:
         raise _TooLarge(f"is larger than 2**63 - 1 ({show_number(shown)})")
     return value
 
@@ -235,6 +235,8 @@ def normalize_value(kind: str, value):
     """`value` in the form ops read for an attribute of `kind`; ValueError saying what is wrong."""
     if kind == "int+":
         return _int(value, 1)
+    if kind == "int":
+        return _int(value, None)
     if kind == "int0":
         return _int(value, 0)
     if kind in ("pair+", "pair0"):

@@ -34,6 +34,7 @@ class ShapeError(Exception):
 # (`expand/values.py` normalises: "pair+" 3 -> (3, 3), "padding" 1 -> (1, 1, 1, 1)). A kind may
 # also be a tuple of allowed strings (an enum, such as upsample's `mode`).
 KINDS: dict[str, dict] = {
+    "int": {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/expr"}]},  # any integer (negative counts from the end)
     "int+": {"$ref": "#/$defs/posint"},  # an integer >= 1
     "int0": {"$ref": "#/$defs/nonnegint"},  # an integer >= 0
     "pair+": {"$ref": "#/$defs/size2"},  # an integer >= 1 or [h, w] -> (h, w)
@@ -97,6 +98,25 @@ def fmt_shape(shape: Shape | None) -> str:
 
 def kind_of(shape: Shape) -> str:
     return {3: "image", 2: "sequence", 1: "vector"}[len(shape)]
+
+
+# The named axes of each kind of tensor, in netspec's (channels-last) order.
+AXES = {3: ("height", "width", "channels"), 2: ("length", "channels"), 1: ("channels",)}
+AXIS_NAMES = ("height", "width", "length", "channels")  # the values an `axis:` attribute takes
+
+
+def axis_index(op: str, shape: Shape, axis: str) -> int:
+    """The position of a named axis in `shape`, or NS206 when this kind of tensor has no such axis."""
+    names = AXES[len(shape)]
+    if axis not in names:
+        raise ShapeError("NS206", f"{op}: the {kind_of(shape)} {fmt_shape(shape)} has no {axis} axis (its axes: "
+                         f"{', '.join(names)})", "axis")
+    return names.index(axis)
+
+
+def torch_dim(shape: Shape, index: int) -> int:
+    """The channels-first PyTorch dim of netspec axis `index` (batch first): channels 1, the rest from 2."""
+    return 1 if index == len(shape) - 1 else index + 2
 
 
 def numel(shape: Shape) -> int:

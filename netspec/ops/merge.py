@@ -1,13 +1,13 @@
-"""Ops that join tensors: add and multiply (with broadcasting), concat on channels.
+"""Ops that join tensors: add and multiply (with broadcasting), concat on any axis (channels by default).
 
 add/multiply: k − 1 FLOPs per output element for k inputs; concat: none. Both read every input
 element and write every output element. PyTorch: computed in the forward expression (`+`, `*`,
-`torch.cat` on channels), broadcasting as netspec does (right-aligned on channels-last shapes).
+`torch.cat` on the axis's channels-first dim), broadcasting as netspec does (right-aligned on channels-last shapes).
 """
 
 from __future__ import annotations
 
-from .base import Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register
+from .base import Attr, Cost, Op, ShapeError, TorchCode, axis_index, fmt_shape, numel, register, torch_dim
 
 
 class BroadcastOp(Op):
@@ -63,24 +63,29 @@ class BroadcastOp(Op):
 
 class ConcatOp(Op):
     type = "concat"
-    doc = "Concatenation of two or more inputs on the channel axis; other dimensions must match."
+    doc = "Concatenation of two or more inputs on one axis (channels by default); the other dimensions must match."
+    attrs = (Attr("axis", ("channels", "length", "height", "width"), "channels",
+                  "The axis to join on: channels, length (sequences), height or width (images)."),)
     min_inputs = 2
     max_inputs = None
 
     def infer(self, a, ins):
         first = ins[0]
+        axis = a["axis"]
+        k = axis_index("concat", first, axis)
         for i, shape in enumerate(ins[1:], start=2):
-            if len(shape) != len(first) or shape[:-1] != first[:-1]:
+            if len(shape) != len(first) or shape[:k] != first[:k] or shape[k + 1:] != first[k + 1:]:
                 raise ShapeError("NS203", f"concat: input {i} is {fmt_shape(shape)} but input 1 is "
-                                 f"{fmt_shape(first)}; all but the channels must match", "inputs")
-        return (*first[:-1], sum(s[-1] for s in ins))
+                                 f"{fmt_shape(first)}; all but the {axis} must match", "inputs")
+        return (*first[:k], sum(s[k] for s in ins), *first[k + 1:])
 
     def cost(self, a, ins, out):
         n = numel(out)
         return [("concat", Cost(input_reads=n, output_writes=n, act_io=2 * n))]
 
     def torch(self, layer, ins):
-        return TorchCode([], "{m}(torch.cat([%s], dim=1))" % ", ".join("{%d}" % i for i in range(len(ins))),
+        dim = torch_dim(ins[0], axis_index("concat", ins[0], layer.attrs["axis"]))
+        return TorchCode([], "{m}(torch.cat([%s], dim=%d))" % (", ".join("{%d}" % i for i in range(len(ins))), dim),
                          inline=True)
 
 
