@@ -319,7 +319,34 @@ class _Calls:
         return _call_closure(fname, func, args, kwitems)
 
 
-class _Compiler(_Calls):
+class _Indexing:
+    """List indexing in an expression: a part of `_Compiler` (uses its `compile` and `text`)."""
+
+    def c_Subscript(self, node: ast.Subscript, depth: int) -> _Fn:
+        """`a[k]`: a list indexed by an integer, negative counting from the end (no slices)."""
+        if isinstance(node.slice, ast.Slice):
+            raise _forbidden(node.slice, self.text)
+        value = self.compile(node.value, depth)
+        index = self.compile(node.slice, depth)
+        what = _clip(ast.get_source_segment(self.text, node.value) or "?", 40)
+
+        def subscript(s):
+            seq, k = value(s), index(s)
+            if not isinstance(seq, (list, tuple)):
+                raise ExpressionError(f"'{what}' is {_describe(seq)}; only a list can be indexed")
+            if type(k) is not int:
+                raise ExpressionError(f"the index of '{what}' must be an integer, got {_describe(k)}")
+            n = len(seq)
+            if not -n <= k < n:
+                valid = f"indices {-n} to {n - 1}" if n else "no index is valid"
+                raise ExpressionError(f"index {k} is out of range for '{what}', a list of {n:,} "
+                                      f"element{'' if n == 1 else 's'} ({valid})")
+            return seq[k]
+
+        return subscript
+
+
+class _Compiler(_Calls, _Indexing):
     """Checks an expression's syntax tree against the whitelist and compiles it into nested closures
     (`c_<NodeType>` per allowed node); `names` collects the scope names it reads."""
 
@@ -457,29 +484,6 @@ class _Compiler(_Calls):
         body = self.compile(node.body, depth)
         orelse = self.compile(node.orelse, depth)
         return lambda s: body(s) if test(s) else orelse(s)
-
-    def c_Subscript(self, node: ast.Subscript, depth: int) -> _Fn:
-        """`a[k]`: a list indexed by an integer, negative counting from the end (no slices)."""
-        if isinstance(node.slice, ast.Slice):
-            raise _forbidden(node.slice, self.text)
-        value = self.compile(node.value, depth)
-        index = self.compile(node.slice, depth)
-        what = _clip(ast.get_source_segment(self.text, node.value) or "?", 40)
-
-        def subscript(s):
-            seq, k = value(s), index(s)
-            if not isinstance(seq, (list, tuple)):
-                raise ExpressionError(f"'{what}' is {_describe(seq)}; only a list can be indexed")
-            if type(k) is not int:
-                raise ExpressionError(f"the index of '{what}' must be an integer, got {_describe(k)}")
-            n = len(seq)
-            if not -n <= k < n:
-                valid = f"indices {-n} to {n - 1}" if n else "no index is valid"
-                raise ExpressionError(f"index {k} is out of range for '{what}', a list of {n:,} "
-                                      f"element{'' if n == 1 else 's'} ({valid})")
-            return seq[k]
-
-        return subscript
 
 
 def _call_closure(fname: str, func: Callable, args: tuple, kwitems: tuple) -> _Fn:
