@@ -79,7 +79,7 @@ def test_text_and_markdown_tables_agree_with_json(cli, spec):
     for layer in net["layers"]:
         first = layer["parts"][0]
         text_row = next(line for line in text.splitlines() if re.match(rf"^\d+ {layer['name']}\*? ", line))
-        md_row = next(line for line in md.splitlines() if f"| {layer['name']}" in line)
+        md_row = next(line for line in md.splitlines() if f"| `{layer['name']}`" in line)
         for cell in (_human(first["params"]), _human(first["maccs"]), _human(first["flops"])):
             assert cell in text_row.split()
             assert f"| {cell} |" in md_row
@@ -108,10 +108,11 @@ def test_sarif_validates_against_oasis_schema(cli, write):
 
 def test_github_escaping():
     from netspec.diagnostics import Diagnostic
-    from netspec.report.github import command, escape_data, escape_property
+    from netspec.report.escape import github_message, github_property
+    from netspec.report.github import command
 
-    assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
-    assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+    assert github_message("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert github_property("a:b,c%") == "a%3Ab%2Cc%25"
     d = Diagnostic("NS301", "over by 5% : really,\nyes", 3, 1, 3, 5, file="dir,x/a:b.yaml")
     assert command(d) == ("::error file=dir%2Cx/a%3Ab.yaml,line=3,col=1,endLine=3,endColumn=5,"
                           "title=netspec NS301 budget-exceeded::over by 5%25 : really,%0Ayes")

@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..ops import fmt_shape
+from .escape import csv_cell
 
 FIELDS = ("file", "index", "layer", "row", "type", "output", "params", "maccs", "flops", "input_reads",
           "weight_reads", "output_writes", "memory_accesses", "compulsory_bytes", "weight_bytes")
@@ -24,12 +25,14 @@ def render(report) -> str:
         if result.totals is None:
             continue
         g, est = result.graph, result.latency
+        path = csv_cell(result.path)
         for i, layer in enumerate(g.layers):
+            name, type_ = csv_cell(layer.name), csv_cell(layer.type)
             for k, row in enumerate(layer.rows):
                 extra = () if not timed else ("", "") if est is None or k else (repr(est.layers[i].time),
                                                                                 est.layers[i].bound)
-                w.writerow((result.path, i, layer.name, row.label, layer.type, fmt_shape(layer.output),
+                w.writerow((path, i, name, csv_cell(row.label), type_, fmt_shape(layer.output),
                             *(getattr(row, m) for m in METRICS), *extra))
         extra = () if not timed else ("", "") if est is None else (repr(est.latency), "")
-        w.writerow((result.path, "", "total", "total", "", "", *(getattr(result.totals, m) for m in METRICS), *extra))
+        w.writerow((path, "", "total", "total", "", "", *(getattr(result.totals, m) for m in METRICS), *extra))
     return buf.getvalue()

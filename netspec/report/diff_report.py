@@ -6,6 +6,7 @@ import json
 
 from ..budget import fmt
 from ..diff import DIFF_METRICS, TOTAL_METRICS
+from .escape import json_text, md_cell, md_code, visible
 
 LABEL = {"params": "params", "maccs": "MACCs", "flops": "FLOPs", "memory_accesses": "memory accesses",
          "peak_activation_memory": "peak activation memory"}
@@ -54,7 +55,7 @@ def _more(total: int, shown: int, what: str) -> str:
 
 
 def render_text(diff) -> str:
-    out = [f"netspec diff {diff.base.label} -> {diff.head.label}", ""]
+    out = [f"netspec diff {visible(diff.base.label)} -> {visible(diff.head.label)}", ""]
     rows = [("metric", "base", "head", "delta", "%")]
     for m in TOTAL_METRICS:
         b, h = diff.totals[m]
@@ -65,21 +66,21 @@ def render_text(diff) -> str:
     out += ["", f"layers: {_counts(diff)}"]
     movers = diff.movers(MOVERS)
     for c in diff.with_status("added") + diff.with_status("removed") + movers:
-        out.append(f"  {c.status:<8} {_change_text(c)}")
+        out.append(f"  {c.status:<8} {visible(_change_text(c))}")
     more = _more(len(diff.with_status("changed")), len(movers), "changed")
     if more:
         out.append(f"  {more}")
-    out += ["", f"budget base: {_budget_text(diff.base)}", f"budget head: {_budget_text(diff.head)}"]
-    out += [f"FAIL: {f}" for f in diff.failures]
+    out += ["", f"budget base: {visible(_budget_text(diff.base))}", f"budget head: {visible(_budget_text(diff.head))}"]
+    out += [f"FAIL: {visible(f)}" for f in diff.failures]
     return "\n".join(out) + "\n"
 
 
 def _md_names(changes) -> str:
-    return ", ".join(f"`{c.name}`" for c in changes)
+    return ", ".join(md_code(c.name) for c in changes)
 
 
 def render_markdown(diff) -> str:
-    out = [f"### netspec diff: `{diff.base.label}` → `{diff.head.label}`", "",
+    out = [f"### netspec diff: {md_code(diff.base.label)} → {md_code(diff.head.label)}", "",
            "| | base | head | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
     for m in TOTAL_METRICS:
         b, h = diff.totals[m]
@@ -97,13 +98,13 @@ def render_markdown(diff) -> str:
                 "| layer | change | Δ params | Δ MACCs | output |", "|---|---|---:|---:|---|"]
         for c in movers:
             shape = "x".join(map(str, (c.head or c.base)["output"]))
-            out.append(f"| `{c.name}` | {c.status} | {_delta('params', 0, c.delta('params'))[0]} | "
+            out.append(f"| {md_cell(md_code(c.name))} | {c.status} | {_delta('params', 0, c.delta('params'))[0]} | "
                        f"{_delta('maccs', 0, c.delta('maccs'))[0]} | {shape} |")
         more = _more(sum(len(diff.with_status(s)) for s in moved), len(movers), "layers")
         out += (["", more] if more else []) + ["", "</details>"]
-    out += ["", f"Budget: base {_budget_text(diff.base)}; head {_budget_text(diff.head)}."]
+    out += ["", f"Budget: base {md_code(_budget_text(diff.base))}; head {md_code(_budget_text(diff.head))}."]
     for f in diff.failures:
-        out.append(f"\n❌ **{f}**")
+        out.append(f"\n❌ **{visible(f)}**")
     if any(c.status != "same" for c in diff.layers):
         from . import mermaid
 
@@ -117,7 +118,7 @@ def render_markdown(diff) -> str:
 def render_json(diff) -> str:
     def side(s):
         r = s.result
-        return {"label": s.label, "exists": s.text is not None, "ok": bool(r and r.ok),
+        return {"label": json_text(s.label), "exists": s.text is not None, "ok": bool(r and r.ok),
                 "budget": [b.as_dict() for b in r.budget] if r else []}
 
     doc = {

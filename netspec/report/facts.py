@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .escape import json_text
+
 
 def diagnostic_dict(d) -> dict:
-    return {"code": d.code, "name": d.name, "severity": d.severity, "message": d.message,
+    return {"code": d.code, "name": d.name, "severity": d.severity, "message": json_text(d.message),
             "line": d.line, "column": d.column, "end_line": d.end_line, "end_column": d.end_column,
             "path": d.path}
 
@@ -67,7 +69,7 @@ def network_dict(result) -> dict | None:
 
 
 def file_dict(result) -> dict:
-    return {"path": result.path, "ok": result.ok,
+    return {"path": json_text(result.path), "ok": result.ok,
             "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
             "network": network_dict(result)}
 

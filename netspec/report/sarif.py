@@ -9,18 +9,20 @@ from pathlib import Path
 
 from .. import __version__
 from ..diagnostics import CODES
+from .escape import json_text, uri_path
 
 LEVEL = {"error": "error", "warning": "warning"}
 
 
 def relative_uri(path: str) -> str:
-    """Paths relative to the working directory (the repository root in CI), with forward slashes."""
+    """Paths relative to the working directory (the repository root in CI), with forward slashes,
+    percent-encoded as a URI reference."""
     p = Path(path)
     try:
         p = p.resolve().relative_to(Path(os.getcwd()).resolve())
     except (ValueError, OSError):
         pass
-    return p.as_posix()
+    return uri_path(p.as_posix())
 
 
 def rules() -> list[dict]:
@@ -43,7 +45,7 @@ def result(d, index: dict) -> dict:
             region["endColumn"] = max(d.end_column or 1, 1)
         location["region"] = region
     return {"ruleId": d.code, "ruleIndex": index[d.code], "level": LEVEL.get(d.severity, "note"),
-            "message": {"text": d.message}, "locations": [{"physicalLocation": location}]}
+            "message": {"text": json_text(d.message)}, "locations": [{"physicalLocation": location}]}
 
 
 def render(report) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..diagnostics import ERROR, WARNING
 from . import units
+from .escape import line_start, visible
 from .table import NUMERIC, columns, rows, top_note
 
 
@@ -14,21 +15,13 @@ def _paint(text: str, code: str, on: bool) -> str:
 
 def diagnostic_line(d, color: bool = False) -> str:
     sev = _paint(d.severity, "1;31" if d.severity == ERROR else "1;33", color)
-    where = f"{_visible(d.file)}:{d.line}:{d.column}" if d.line else _visible(d.file)
-    return f"{where}: {sev}[{d.code}] {_visible(d.message)}"
-
-
-def _visible(text: str) -> str:
-    """One line, no terminal escapes: a spec's quoted strings (and file names) can hold "\\n::error ..."
-    or "\\x1b[2J", which would forge a diagnostic line, a CI workflow command or a screen clear."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    where = f"{line_start(d.file)}:{d.line}:{d.column}" if d.line else line_start(d.file)
+    return f"{where}: {sev}[{d.code}] {visible(d.message)}"
 
 
 def summary_line(result) -> str:
     g, t = result.graph, result.totals
-    return (f"{_visible(result.path)}: ok — {units.plural(len(g.layers), 'layer')}, output "
+    return (f"{line_start(result.path)}: ok — {units.plural(len(g.layers), 'layer')}, output "
             f"{'x'.join(map(str, g.shape_of(g.output_ref)))}, params {units.count(t.params)}, "
             f"MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, memory accesses "
             f"{units.count(t.memory_accesses)}, peak activations {units.nbytes(t.peak_activation_memory)}")
@@ -39,13 +32,13 @@ def latency_line(result) -> str | None:
     est = result.latency
     if est is None:
         return None
-    return (f"  latency {units.seconds(est.latency)} on {est.device.name} (roofline estimate, {est.dtype}, "
+    return (f"  latency {units.seconds(est.latency)} on {visible(est.device.name)} (roofline estimate, {est.dtype}, "
             f"{est.device.execution} execution): {est.throughput:,.1f} samples/s at batch {est.batch}; "
             f"{100 * est.memory_bound_share:.0f}% of the time in memory-bound layers")
 
 
 def budget_lines(result) -> list[str]:
-    return [f"  budget {b.headroom_text()}" for b in result.budget]
+    return [f"  budget {visible(b.headroom_text())}" for b in result.budget]
 
 
 def layer_table(result, depth: int | None = None) -> str:
@@ -55,16 +48,16 @@ def layer_table(result, depth: int | None = None) -> str:
     lines = []
     for n, r in enumerate(table):
         cells = [c.rjust(w) if header[i] in NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append(_visible(" ".join(cells).rstrip()))
+        lines.append(visible(" ".join(cells).rstrip()))
         if n == 0 or n == len(table) - 2:
             lines.append("-" * len(lines[0]))
     t = result.totals
     star = top_note(result.graph)
-    lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {_visible(t.peak_layer)}; "
+    lines.append(f"peak activation memory {units.nbytes(t.peak_activation_memory)} at {visible(t.peak_layer)}; "
                  f"compulsory traffic {units.nbytes(t.compulsory_bytes)}, weights {units.nbytes(t.weight_bytes)}, "
                  f"arithmetic intensity {t.arithmetic_intensity:.1f} FLOPs/byte" + (f"; {star}" if star else ""))
     if result.latency is not None:
-        lines.append(f"latency: roofline estimate on {result.latency.device.name} with the profile's efficiencies, "
+        lines.append(f"latency: roofline estimate on {visible(result.latency.device.name)} with the profile's efficiencies, "
                      "not a measurement; bound = the larger of the compute and memory terms")
     return "\n".join(lines)
 
@@ -83,7 +76,7 @@ def render(report) -> str:
             if report.layers:
                 if out:
                     out.append("")
-                out.append(f"{_visible(result.path)} ({_visible(result.graph.name)})")
+                out.append(f"{line_start(result.path)} ({visible(result.graph.name)})")
                 out.append(layer_table(result, report.depth))
             if not report.quiet and not bad:
                 out.append(summary_line(result))
