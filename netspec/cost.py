@@ -70,8 +70,8 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
     sum at a layer counts its inputs and its output together (no in-place reuse).
     """
     layers = graph.layers
-    if not layers:
-        return 0, None
+    if not layers:  # every layer dropped (`when: false`): the input is the output, held throughout
+        return numel(graph.input) * graph.batch * graph.dtype_bytes, "input"
     live, peak, at = 0, -1, 0
     for j, d in enumerate(_live_changes(graph)[:-1]):
         live += d

@@ -73,7 +73,8 @@ def check_loaded(loaded: Loaded, path: str, options: Options | None = None) -> F
 
     schema_diags = validate(data)
     result.diagnostics += schema_diags
-    if any(d.path in ("", "layers") or d.path.split(".")[0].split("[")[0] in _HEADER for d in schema_diags):
+    if any(d.path in ("", "layers") or d.path.split(".")[0].split("[")[0] in _HEADER for d in schema_diags) \
+            or not isinstance(data.get("input"), PosDict):  # (a misspelt `input:` the schema named as NS101)
         return _finish(result, path, options)
     from .expand import bad_entry_paths, expand
 

@@ -138,6 +138,10 @@ CASES = {
     "wide_add_repeated.yaml": (1, "NS212", 6, 12, ()),        # "  - {type: " is 11 characters
     # --- hostile text in messages -----------------------------------------------------------------------------
     "escape_sequences_in_key.yaml": (1, "NS101", 4, 1, ()),
+    # a key that closes a markdown code span and opens HTML, a link and a mention: "  - {type: relu, " is 17
+    "markdown_injection_in_key.yaml": (1, "NS101", 5, 18, ()),
+    # --- every layer dropped: the network is its input (peak memory = the input, nothing printed as None) ------
+    "when_false_every_layer.yaml": (0, None, 0, 0, ()),
     # --- big but fine: 20,000 params and a 10,000-layer repeat (params were copied per layer) -----------------
     "many_params_with_repeat.yaml": (0, None, 0, 0, ()),
 }
@@ -180,6 +184,21 @@ def test_hostile_text_cannot_forge_lines_or_escapes():
         assert "\x1b" not in out.split("\n", 1)[-1]  # the plain-text part (github's commands come first)
         assert not any(line.startswith(("forged.yaml", "::error file=forged")) for line in out.splitlines())
         assert sum(line.startswith("::error") for line in out.splitlines()) == (1 if fmt == "github" else 0)
+
+
+def test_every_layer_dropped_reports_the_input():
+    """32 x 32 x 3 float32 = 12,288 bytes live from start to end: the peak, at `input`."""
+    import json
+
+    path = str(HOSTILE / "when_false_every_layer.yaml")
+    for fmt in ("text", "json", "markdown", "csv", "github", "sarif"):
+        got, out, err = run_inprocess("check", path, "--layers", "-f", fmt)
+        assert got == 0 and "None" not in out, (fmt, out)
+    got, out, _ = run_inprocess("check", path, "--layers")
+    assert "peak activation memory 12.0 KiB at input;" in out and "0 layers, output 32x32x3" in out
+    totals = json.loads(run_inprocess("check", path, "-f", "json")[1])["files"][0]["network"]["totals"]
+    assert None not in totals.values()
+    assert (totals["peak_activation_memory"], totals["peak_layer"], totals["layers"]) == (12288, "input", 0)
 
 
 # --- cases that cannot live in git ----------------------------------------------------------------------
