@@ -39,19 +39,49 @@ class Limit:
 
 @dataclass(slots=True)
 class BudgetSource:
-    """A policy: limits for every spec, and per-spec-pattern limits applied after them."""
+    """A policy: limits for every spec, and per-spec-pattern limits applied after them.
+
+    A pattern matches a spec's name, or its path relative to `folder` (the policy file's folder)
+    once both are normalised, so `specs/*.yaml` means the same files wherever netspec runs from
+    and however the paths are spelled (`./specs/x.yaml`, an absolute path). `matched` collects the
+    patterns that matched a spec of this run (the others are NS306 warnings).
+    """
 
     name: str
     limits: list[Limit] = field(default_factory=list)
     by_spec: list[tuple[str, list[Limit]]] = field(default_factory=list)
+    folder: str | None = None
+    spans: dict = field(default_factory=dict)  # pattern -> its (line, column, ...) in the policy file
+    matched: set = field(default_factory=set)
 
     def applicable(self, spec_name: str, path: str) -> list[Limit]:
         out = list(self.limits)
+        if not self.by_spec:
+            return out
+        where = self.relative(path)
         for pattern, limits in self.by_spec:
-            if fnmatch.fnmatchcase(spec_name, pattern) or fnmatch.fnmatchcase(path, pattern) \
-                    or fnmatch.fnmatchcase(path.replace("\\", "/"), pattern):
+            if fnmatch.fnmatchcase(spec_name, pattern) or (where is not None and fnmatch.fnmatchcase(where, pattern)):
                 out += limits
+                self.matched.add(pattern)
         return out
+
+    def relative(self, path: str) -> str | None:
+        """`path` relative to the policy's folder, with forward slashes (None when it cannot be)."""
+        import os
+
+        try:
+            full = os.path.abspath(path)
+            rel = os.path.relpath(full, self.folder) if self.folder else os.path.normpath(path)
+        except (ValueError, OSError):  # another drive (Windows), a NUL
+            return None
+        return rel.replace(os.sep, "/")
+
+    def unmatched(self, policy_path: str) -> list[Diagnostic]:
+        """NS306 for every `specs:` pattern that matched no spec of the run."""
+        return [Diagnostic("NS306", f"the budget pattern `{pattern}` matched none of the specs checked (it is "
+                           "matched against spec names and against paths relative to the policy's folder), so its "
+                           "limits were not applied", file=policy_path).at(self.spans.get(pattern))
+                for pattern, _ in self.by_spec if pattern not in self.matched]
 
 
 @dataclass(slots=True)
@@ -199,11 +229,14 @@ def load_budget_file(path: str) -> BudgetSource:
         raise BudgetError(f"{where(data, 'budget')}: [NS303] `budget` must be a mapping")
     if not isinstance(specs, dict):
         raise BudgetError(f"{where(data, 'specs')}: [NS303] `specs` must map spec names or globs to budgets")
-    source = BudgetSource("file", limits_from_mapping(top, where))
+    import os
+
+    source = BudgetSource("file", limits_from_mapping(top, where), folder=os.path.dirname(os.path.abspath(path)))
     for pattern, mapping in specs.items():
         if not isinstance(mapping, dict):
             raise BudgetError(f"{where(specs, pattern)}: [NS303] the budget for `{pattern}` must be a mapping")
         source.by_spec.append((str(pattern), limits_from_mapping(mapping, where)))
+        source.spans[str(pattern)] = specs.key_span(pattern) if hasattr(specs, "key_span") else None
     return source
 
 

@@ -22,8 +22,16 @@ class UsageError(Exception):
 
 
 def usage_error(message: str) -> UsageError:
-    print(f"netspec: error: {message}", file=sys.stderr)
+    from .report.escape import visible
+
+    print(f"netspec: error: {visible(message)}", file=sys.stderr)
     return UsageError(message)
+
+
+def usage_warning(message: str) -> None:
+    from .report.escape import visible
+
+    print(f"netspec: warning: {visible(message)}", file=sys.stderr)
 
 
 def parse_set(items: list[str]) -> dict:
@@ -53,18 +61,33 @@ def typed_value(raw: str):
             return raw
 
 
-def expand_paths(paths: list[str], config=None) -> list[str]:
+def expand_paths(paths: list[str], config=None) -> tuple[list[str], dict[str, str]]:
     """Files as given; a directory means every *.yaml / *.yml below it, in sorted order, without
-    hidden directories, virtualenvs and what the configuration excludes."""
-    out = []
-    for p in paths:
-        if os.path.isdir(p):
-            from .config import Config, scan
+    hidden directories, virtualenvs and what the configuration excludes.
 
-            out.extend(scan(p, config or Config()))
-        else:
+    Every such name that is not a directory is kept, whatever it is (a dangling symlink, a FIFO, a
+    link to /dev/zero): reading it then reports NS001, so a scan never skips a spec and says
+    "clean". Returns the paths, and {directory: reason} for directories that could not be listed.
+    A directory without specs is a warning.
+    """
+    out: list[str] = []
+    unlisted: dict[str, str] = {}
+    for p in paths:
+        if not os.path.isdir(p):
             out.append(p)
-    return out
+            continue
+        from .config import Config, scan
+
+        def unreadable(exc: OSError) -> None:
+            where = exc.filename if isinstance(exc.filename, str) else p
+            unlisted[where] = f"cannot list the directory {where}: {exc.strerror or exc}"
+
+        found = scan(p, config or Config(), onerror=unreadable)
+        if not found and p not in unlisted:
+            usage_warning(f"{p}: no *.yaml or *.yml files in this directory")
+        out += found
+        out += sorted(d for d in unlisted if d not in out)
+    return out, unlisted
 
 
 def read_config(config_file: Optional[str], no_config: bool):
@@ -90,15 +113,10 @@ def use_color(output_file: Optional[str]) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-def write_output(text: str, output_file: Optional[str]) -> None:
-    if output_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        with open(output_file, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise usage_error(f"cannot write {output_file}: {exc.strerror or exc}") from None
+def write_output(text, output_file: Optional[str]) -> None:
+    from .outfile import write_output as write
+
+    write(text, output_file)
 
 
 def run_check(files: list[str], output_format: str = "text", layers: bool = False,
@@ -141,14 +159,20 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
         raise usage_error("--max-latency needs a device to estimate on: --device NAME or --device-file FILE")
     from .pipeline import STDIN, check_path, check_stdin
 
-    paths = expand_paths(files, team)
+    paths, unlisted = expand_paths(files, team)
     if not paths:
         raise usage_error("no spec files found in " + ", ".join(files))
     if paths.count(STDIN) > 1:
         raise usage_error("standard input (-) can be read only once")
     if output_format == "mermaid" and len(paths) > 1:
         raise usage_error(f"--output-format mermaid draws one spec, and {len(paths)} were given")
-    results = [check_stdin(options) if p == STDIN else check_path(p, options) for p in paths]
+    from .outfile import refuse_clash
+
+    refuse_clash(output_file, [("spec", "/dev/stdin" if p == STDIN else p) for p in paths]
+                 + [("budget file", budget_file)])
+    results = [unreadable_result(p, unlisted[p]) if p in unlisted else check_stdin(options) if p == STDIN
+               else check_path(p, options) for p in paths]
+    results += policy_results(options, budget_file)
     report = Report(results=results, layers=layers or depth is not None, depth=depth, quiet=quiet, strict=strict, color=use_color(output_file))
     write_output(render(output_format, report), output_file)
     return exit_code(results, strict, exit_zero)
@@ -167,6 +191,28 @@ def device_option(name: Optional[str], path: Optional[str]):
         raise usage_error(str(exc)) from None
 
 
+def unreadable_result(path: str, reason: str):
+    """The result of a directory of the scan that could not be listed (NS001, exit 2)."""
+    from .diagnostics import Diagnostic
+    from .pipeline import FileResult
+
+    return FileResult(path=path, diagnostics=[Diagnostic("NS001", reason, 1, 1, file=path)], io_error=True)
+
+
+def policy_results(options, budget_file: Optional[str]) -> list:
+    """The budget policy's own findings after the run (NS306: a pattern that matched no spec), as a
+    result of its own so that every format shows them at the pattern's line."""
+    from .pipeline import FileResult
+
+    out = []
+    for source in options.budgets:
+        found = source.unmatched(budget_file) if source.name == "file" else []
+        found = [d for d in found if d.code not in options.ignore]
+        if found:
+            out.append(FileResult(path=budget_file, diagnostics=found))
+    return out
+
+
 def exit_code(results, strict: bool, exit_zero: bool) -> int:
     if any(r.io_error for r in results):
         return EXIT_USAGE
@@ -175,6 +221,12 @@ def exit_code(results, strict: bool, exit_zero: bool) -> int:
     if not exit_zero and any(has_errors(r.diagnostics, strict) for r in results):
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+# The largest values the limit flags take: the stages walk nested data and block calls with
+# Python recursion (measured: nesting of ~990 levels, or ~250 block calls, exhausts the default
+# stack), and a file is read into memory.
+LIMIT_CAPS = {"max_depth": 256, "max_call_depth": 100, "max_file_size": 2**30}
 
 
 def build_options(set_items, budget_file, flags, ignore, max_file_size, max_layers, max_yaml_nodes,
@@ -191,13 +243,19 @@ def build_options(set_items, budget_file, flags, ignore, max_file_size, max_laye
     for k, v in changes.items():
         if v < 1:
             raise usage_error(f"--{k.replace('_', '-')} must be at least 1")
+        if k in LIMIT_CAPS and v > LIMIT_CAPS[k]:
+            raise usage_error(f"--{k.replace('_', '-')} {v} is over its cap of {LIMIT_CAPS[k]:,} "
+                              "(deeper nesting would exhaust the interpreter's stack)")
     if max_file_size is not None:
         from .quantity import QuantityError, parse_quantity
 
         try:
-            changes["max_file_size"] = int(parse_quantity(max_file_size, bytes_=True))
+            size = int(parse_quantity(max_file_size, bytes_=True))
         except QuantityError as exc:
             raise usage_error(f"--max-file-size: {exc}") from None
+        if size > LIMIT_CAPS["max_file_size"]:
+            raise usage_error(f"--max-file-size {max_file_size} is over its cap of 1GiB")
+        changes["max_file_size"] = size
     if changes:
         limits = replace(limits, **changes)
     from .budget import BudgetError, command_line_budget, load_budget_file

@@ -20,7 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-from .checking import EXIT_OK, EXIT_PROBLEMS, build_options, parse_set, run_check, usage_error, write_output
+from .checking import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, build_options, parse_set, run_check, usage_error, write_output
 
 
 def _version(value: bool) -> None:
@@ -197,6 +197,7 @@ def diff(
         "--budget-file", metavar="FILE", help="A team budget policy (YAML), applied to both sides.")] = None,
     output_file: Annotated[Optional[str], typer.Option(
         "--output-file", "-o", metavar="FILE", help="Write the report here instead of stdout.")] = None,
+    max_file_size: Annotated[Optional[str], typer.Option(metavar="BYTES", help="Default 10MiB, for each side.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
     """Compare two versions of a spec (for pull requests). Exit 0 compared; 1 a --fail-on-increase
@@ -212,25 +213,36 @@ def diff(
         rules = [parse_rule(r) for r in fail_on_increase]
     except ValueError as exc:
         raise usage_error(str(exc)) from None
-    options = build_options(set_, budget_file, {}, [], None, None, None, None, None, None)
+    options = build_options(set_, budget_file, {}, [], max_file_size, None, None, None, None, None)
+    from .outfile import refuse_clash
+
+    refuse_clash(output_file, [("base spec", base), ("head spec", head), ("budget file", budget_file)])
     try:
-        sides = [read_side(base), read_side(head)]
+        sides = [read_side(base, options.limits), read_side(head, options.limits)]
     except SideError as exc:
         raise usage_error(str(exc)) from None
-    if sides[1].text is None:
+    if sides[1].text is None and sides[1].problem is None:
         raise usage_error(f"{head} does not exist")
     invalid = []
+    io_error = False
     for which, side in zip(("base", "head"), sides):
-        if side.text is not None:
+        if side.problem is not None:
+            side.problem.file = side.label
+            print(diagnostic_line(side.problem), file=sys.stderr)
+            invalid.append(f"the {which} {side.label}")
+            io_error = io_error or side.problem.code == "NS001"
+        elif side.text is not None:
             side.result = check_text(side.text, side.label, options)
             if side.result.totals is None:
                 invalid.append(f"the {which} {side.label}")
                 for d in side.result.diagnostics:
                     print(diagnostic_line(d), file=sys.stderr)
     if invalid:
-        print(f"netspec: diff: {' and '.join(invalid)} {'has' if len(invalid) == 1 else 'have'} errors (above), "
-              "so there is nothing to compare; exit 1", file=sys.stderr)
-        raise typer.Exit(EXIT_PROBLEMS)
+        from .report.escape import visible
+
+        print(f"netspec: diff: {visible(' and '.join(invalid))} {'has' if len(invalid) == 1 else 'have'} errors (above), "
+              f"so there is nothing to compare; exit {EXIT_USAGE if io_error else EXIT_PROBLEMS}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE if io_error else EXIT_PROBLEMS)
     result = compare(sides[0], sides[1], rules)
     write_output(RENDERERS[output_format](result), output_file)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)

@@ -207,9 +207,10 @@ def excluded(rel: str, is_dir: bool, rules) -> bool:
     return verdict
 
 
-def scan(directory: str, config: Config) -> list[str]:
+def scan(directory: str, config: Config, onerror=None) -> list[str]:
     """Every *.yaml / *.yml below `directory`, sorted, skipping hidden and tool directories,
-    virtualenvs, and what the config's `exclude` patterns name."""
+    virtualenvs, and what the config's `exclude` patterns name; `onerror(OSError)` hears of a
+    directory that cannot be listed."""
     rules = compile_excludes(config.exclude)
     root = os.path.abspath(config.root)
 
@@ -218,7 +219,7 @@ def scan(directory: str, config: Config) -> list[str]:
         return r if not r.startswith("../") else os.path.basename(path)
 
     found = []
-    for here, dirs, files in os.walk(directory):
+    for here, dirs, files in os.walk(directory, onerror=onerror):
         dirs[:] = [d for d in dirs if not (
             d.startswith(".") or d in SKIPPED_DIRS or os.path.isfile(os.path.join(here, d, "pyvenv.cfg"))
             or (rules and excluded(rel(os.path.join(here, d)), True, rules)))]

@@ -124,6 +124,11 @@ CODES: dict[str, Code] = _codes(
          "Every figure needs a `value:` and a `source:` (a key of `sources:`, or `unverified` with a "
          "`note:`), and every peak a `sparsity:` (dense or unstated). See `netspec devices` and the "
          "profiles in netspec/devices/."),
+    Code("NS306", "budget-pattern-unmatched", WARNING,
+         "A `specs:` pattern of the budget policy matched none of the specs checked, so its limits were not applied.",
+         "Patterns match a spec's `name:`, or its path relative to the policy file's folder (`specs/*.yaml` for "
+         "specs/x.yaml next to the policy, however the path was written on the command line). A typo in a "
+         "pattern would otherwise leave a budget silently unenforced."),
     # --- NS4xx: lint warnings -------------------------------------------------------------------
     Code("NS401", "channels-not-multiple-of-8", WARNING,
          "A layer's output channels are not a multiple of 8, which most accelerators handle poorly."),

@@ -6,6 +6,7 @@ Either side is a path or `REV:path`, read through `git show`; a base that does n
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ class SideError(Exception):
 @dataclass(slots=True)
 class Side:
     label: str
-    text: str | None  # None: the spec does not exist on this side
+    text: str | None  # None: the spec does not exist on this side (or could not be read: `problem`)
     result: object = None  # FileResult
+    problem: object = None  # a Diagnostic (NS001 unreadable, NS007 not UTF-8, NS010 too large)
 
 
 @dataclass(slots=True)
@@ -67,30 +69,88 @@ class DiffResult:
         return moved[:n]
 
 
-def read_side(arg: str) -> Side:
-    """A path on disk, or REV:path through `git show` (a path missing at REV is an absent side)."""
-    if os.path.exists(arg) or ":" not in arg:
-        try:
-            with open(arg, encoding="utf-8-sig") as fh:
-                return Side(arg, fh.read())
-        except OSError as exc:
-            raise SideError(f"cannot read {arg}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise SideError(f"{arg} is not UTF-8 text") from None
+def read_side(arg: str, limits=None) -> Side:
+    """A path on disk, or REV:path through `git show` (a path missing at REV is an absent side).
+
+    Both are read as `check` reads a file: only regular files (no FIFO, device or /proc file), at
+    most --max-file-size bytes, UTF-8; a problem is the side's `problem`, a diagnostic.
+    """
+    from .loader import DEFAULT_LIMITS, read_text
+
+    limits = limits or DEFAULT_LIMITS
+    if os.path.lexists(arg) or ":" not in arg:
+        text, problem = read_text(arg, limits)
+        return Side(arg, text, problem=problem)
     rev, _, path = arg.partition(":")
+    if rev.startswith("-"):
+        raise SideError(f"{arg}: a revision cannot start with `-` (it would be read as an option of git)")
+    raw, problem = _git_show(rev, path, arg, limits.max_file_size)
+    if problem == "absent":
+        return Side(arg, None)
+    if problem is not None:
+        return Side(arg, None, problem=problem)
     try:
-        proc = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SideError(f"cannot run git to read {arg}: {exc}") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        if "does not exist in" in err or "exists on disk, but not in" in err:
-            return Side(arg, None)
-        raise SideError(f"git show {rev}:{path} failed: {err.splitlines()[-1] if err else proc.returncode}")
+        return Side(arg, raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        from .diagnostics import Diagnostic
+
+        return Side(arg, None, problem=Diagnostic(
+            "NS007", f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", 1, 1))
+
+
+def _git_show(rev: str, path: str, arg: str, max_size: int):
+    """The bytes of `rev:path`, and None; or (None, "absent"); or (None, an NS010 diagnostic).
+
+    `--end-of-options` keeps whatever the user typed from being read as an option; output past
+    max_size stops the read (git is killed) instead of holding a huge blob in memory.
+    """
+    import selectors
+    import tempfile
+    import time
+
+    from .diagnostics import Diagnostic
+
     try:
-        return Side(arg, proc.stdout.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise SideError(f"{arg} is not UTF-8 text") from None
+        err = tempfile.TemporaryFile()
+        proc = subprocess.Popen(["git", "show", "--end-of-options", f"{rev}:{path}"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=err)
+    except OSError as exc:
+        raise SideError(f"cannot run git to read {arg}: {exc.strerror or exc}") from None
+    chunks, size, deadline = [], 0, time.monotonic() + GIT_TIMEOUT
+    fd = proc.stdout.fileno()
+    with err, selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise SideError(f"git show {rev}:{path} did not finish within {GIT_TIMEOUT} s")
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_size:
+                    return None, Diagnostic("NS010", f"the file is over the limit of {max_size:,} bytes "
+                                            "(raise it with --max-file-size)", 1, 1)
+                chunks.append(chunk)
+            code = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise SideError(f"git show {rev}:{path} did not finish within {GIT_TIMEOUT} s") from None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        err.seek(0)
+        message = err.read(1 << 16).decode("utf-8", "replace").strip()
+    if code != 0:
+        if "does not exist in" in message or "exists on disk, but not in" in message:
+            return None, "absent"
+        raise SideError(f"git show {rev}:{path} failed: {message.splitlines()[-1] if message else code}")
+    return b"".join(chunks), None
+
+
+GIT_TIMEOUT = 30  # seconds for one `git show`
 
 
 def parse_rule(text: str) -> Rule:
@@ -105,9 +165,13 @@ def parse_rule(text: str) -> Rule:
     amount = amount.strip()
     if amount.endswith("%"):
         try:
-            return Rule(metric, float(amount[:-1]), True, text)
+            percent = float(amount[:-1])
         except ValueError:
-            raise ValueError(f"--fail-on-increase {text}: {amount!r} is not a percentage") from None
+            percent = math.nan
+        if not math.isfinite(percent) or percent < 0:  # nan% would pass every increase, -5% every decrease
+            raise ValueError(f"--fail-on-increase {text}: {amount!r} is not a percentage (a finite number >= 0, "
+                             "then %)")
+        return Rule(metric, percent, True, text)
     try:
         return Rule(metric, parse_quantity(amount), False, text)
     except QuantityError as exc:

@@ -60,9 +60,15 @@ def export_command(spec: str, to: str = "torch", output: str | None = None, over
         print(f"netspec: error: export --to {to} needs PyTorch, which is not installed: {INSTALL_HINT[to]}",
               file=sys.stderr)
         return EXIT_USAGE
+    from ..checking import UsageError
+    from ..outfile import refuse_clash, write_output
     from ..pipeline import Options, check_path
     from ..report.text import diagnostic_line
 
+    try:
+        refuse_clash(output, [("spec", spec)])
+    except UsageError:  # already printed
+        return EXIT_USAGE
     result = check_path(spec, Options(overrides=dict(overrides or {})))
     if result.graph is None:
         shown = [d for d in result.diagnostics if d.severity == "error"] or result.diagnostics
@@ -76,14 +82,13 @@ def export_command(spec: str, to: str = "torch", output: str | None = None, over
     except ExportError as exc:
         print(f"netspec: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if output is None or output == "-":
-        sys.stdout.write(source)
-        return EXIT_OK
     try:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(source)
-    except OSError as exc:
-        print(f"netspec: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        write_output(source, output)
+    except UsageError:  # already printed
         return EXIT_USAGE
-    print(f"{output}: PyTorch module for {result.graph.name} ({len(result.graph.layers)} layers)", file=sys.stderr)
+    if output is not None and output != "-":
+        from ..report.escape import line_start, visible
+
+        print(f"{line_start(output)}: PyTorch module for {visible(result.graph.name)} "
+              f"({len(result.graph.layers)} layers)", file=sys.stderr)
     return EXIT_OK

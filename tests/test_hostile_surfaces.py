@@ -1,0 +1,608 @@
+"""Hostile input at the surfaces around the pipeline: output files, git, escaping per format, the
+file system, stdout, budget policies (issue 12). Cases that a spec file can hold live in
+tests/hostile/ and tests/test_hostile.py; these need a file system, a git repository or a stream.
+
+Every test runs in its own temporary directory (the `sandbox` fixture) and asserts, besides the
+exit status and the diagnostic's code and position, that nothing outside that directory was
+created, changed or removed: the repository's files and the other entries of pytest's temporary
+folder are listed before and after.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = ROOT / "tests" / "hostile"
+PWNED = Path("/tmp/netspec-hostile-pwned")
+
+SPEC = """\
+netspec: 1
+name: small
+input: {height: 8, width: 8, channels: 4}
+layers:
+  - {name: c1, type: conv, filters: 8, kernel: 3}
+  - {name: fc, type: dense, units: 10}
+"""
+# c1: 3*3*4*8 + 8 = 296 params; fc: 8*10 + 10 = 90; total 386.
+
+
+def _tree(root: Path, skip: Path | None = None) -> dict:
+    out = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks")
+                   and (skip is None or Path(folder, d) != skip)]
+        for n in names:
+            p = Path(folder, n)
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out[str(p)] = (st.st_size, st.st_mtime_ns, stat.S_IFMT(st.st_mode))
+    return out
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """cwd = a fresh temporary directory; afterwards, nothing outside it was touched."""
+    monkeypatch.chdir(tmp_path)
+    before_repo = _tree(ROOT)
+    before_tmp = sorted(p.name for p in tmp_path.parent.iterdir() if p != tmp_path)
+    yield tmp_path
+    assert _tree(ROOT) == before_repo, "a file of the repository was created, changed or removed"
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if p != tmp_path) == before_tmp
+    assert not PWNED.exists()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    from netspec.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_process(*args: str, cwd=None, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netspec", *args], cwd=cwd, capture_output=True, timeout=timeout,
+                          **kwargs)
+
+
+def clean(out: str, err: str) -> None:
+    for text in (out, err):
+        assert "Traceback" not in text and "NS000" not in text and "internal error" not in text, text[:2000]
+
+
+def one_line(err: str) -> str:
+    lines = err.strip("\n").split("\n")
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# --- 1. an output file that is an input -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "export", "diff"])
+@pytest.mark.parametrize("how", ["same", "dot", "absolute", "symlink", "hardlink"])
+def test_output_that_is_an_input_is_refused(sandbox, command, how):
+    spec = sandbox / "v.yaml"
+    spec.write_text(SPEC)
+    target = {"same": "v.yaml", "dot": "./v.yaml", "absolute": str(spec)}.get(how)
+    if how == "symlink":
+        os.symlink("v.yaml", sandbox / "link.yaml")
+        target = "link.yaml"
+    if how == "hardlink":
+        os.link(spec, sandbox / "hard.yaml")
+        target = "hard.yaml"
+    args = {"check": ("check", "v.yaml"), "export": ("export", "v.yaml"), "diff": ("diff", "v.yaml", "v.yaml")}[command]
+    if command == "export" and shutil.which("python") and not _has_torch():
+        pass  # the clash is refused before export looks for PyTorch either way
+    code, out, err = run(*args, "-o", target)
+    clean(out, err)
+    assert code == 2 and out == ""
+    line = one_line(err)
+    assert line.startswith(f"netspec: error: --output-file {target} is the ") and "refusing to write over it" in line
+    assert spec.read_text() == SPEC
+
+
+def test_output_that_is_the_budget_file_is_refused(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    (sandbox / "team.yaml").write_text("budget: {params: 1M}\n")
+    code, out, err = run("check", "v.yaml", "--budget-file", "team.yaml", "-o", "team.yaml")
+    assert code == 2 and "is the budget file team.yaml" in one_line(err)
+    assert (sandbox / "team.yaml").read_text() == "budget: {params: 1M}\n"
+
+
+def test_output_inside_a_scanned_directory_that_is_a_spec_is_refused(sandbox):
+    (sandbox / "specs").mkdir()
+    (sandbox / "specs" / "a.yaml").write_text(SPEC)
+    code, out, err = run("check", "specs", "-o", "specs/a.yaml")
+    assert code == 2 and "is the spec specs/a.yaml" in one_line(err)
+    assert (sandbox / "specs" / "a.yaml").read_text() == SPEC
+
+
+def _has_torch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+# --- 2. reports are written atomically ------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_report(sandbox, monkeypatch):
+    (sandbox / "v.yaml").write_text(SPEC)
+    report = sandbox / "report.json"
+    report.write_text("old report\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    import netspec.outfile
+
+    with monkeypatch.context() as m:
+        m.setattr(netspec.outfile.os, "fsync", full)
+        code, out, err = run("check", "v.yaml", "-f", "json", "-o", "report.json")
+    clean(out, err)
+    assert code == 2
+    assert one_line(err) == "netspec: error: cannot write report.json: No space left on device"
+    assert report.read_text() == "old report\n"
+    assert sorted(p.name for p in sandbox.iterdir()) == ["report.json", "v.yaml"]  # no temporary file left
+
+
+def test_report_replaces_the_old_one_keeping_mode_and_links(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    (sandbox / "out").mkdir()
+    real = sandbox / "out" / "report.json"
+    real.write_text("old\n")
+    os.chmod(real, 0o640)
+    os.symlink("out/report.json", sandbox / "latest.json")
+    code, out, err = run("check", "v.yaml", "-f", "json", "-o", "latest.json")
+    assert code == 0 and out == "" and err == ""
+    assert (sandbox / "latest.json").is_symlink()  # the link stays, its target is the new report
+    assert json.loads(real.read_text())["files"][0]["network"]["totals"]["params"] == 386
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(p.name for p in (sandbox / "out").iterdir()) == ["report.json"]
+
+
+def test_a_new_report_gets_the_usual_mode(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    old = os.umask(0o022)
+    try:
+        assert run("check", "v.yaml", "-o", "new.txt")[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((sandbox / "new.txt").stat().st_mode) == 0o644
+    assert "ok — 2 layers" in (sandbox / "new.txt").read_text()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_to_a_full_device(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    code, out, err = run("check", "v.yaml", "-o", "/dev/full")
+    clean(out, err)
+    assert code == 2 and one_line(err) == "netspec: error: cannot write /dev/full: No space left on device"
+
+
+def test_output_into_a_missing_folder_or_onto_a_directory(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    code, _, err = run("check", "v.yaml", "-o", "nowhere/r.txt")
+    assert code == 2 and one_line(err) == "netspec: error: cannot write nowhere/r.txt: No such file or directory"
+    (sandbox / "d").mkdir()
+    code, _, err = run("check", "v.yaml", "-o", "d")
+    assert code == 2 and one_line(err) == "netspec: error: cannot write d: Is a directory"
+
+
+# --- 3 and 4. diff: git options, and the protections check has -----------------------------------
+
+
+@pytest.fixture
+def repo(sandbox):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=sandbox, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (sandbox / "net.yaml").write_text(SPEC)
+    (sandbox / "big.yaml").write_text(SPEC + "# " + "x" * 2000 + "\n")
+    git("add", "net.yaml", "big.yaml")
+    git("commit", "-qm", "base")
+    return sandbox
+
+
+def test_diff_revision_that_looks_like_an_option_is_refused(repo):
+    before = sorted(p.name for p in repo.iterdir())
+    code, out, err = run("diff", "--", "--output=pwned:x", "net.yaml")
+    clean(out, err)
+    assert code == 2
+    assert one_line(err) == ("netspec: error: --output=pwned:x: a revision cannot start with `-` "
+                             "(it would be read as an option of git)")
+    assert sorted(p.name for p in repo.iterdir()) == before  # no `pwned` file
+
+
+def test_diff_calls_git_with_end_of_options(repo, monkeypatch):
+    calls = []
+    real = subprocess.Popen
+
+    def spy(args, *a, **kw):
+        calls.append(list(args))
+        return real(args, *a, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(subprocess, "Popen", spy)
+        code, out, err = run("diff", "HEAD:net.yaml", "net.yaml", "-f", "json")
+    assert code == 0, err
+    assert calls == [["git", "show", "--end-of-options", "HEAD:net.yaml"]]
+    # a path that begins with dashes stays a path: git looks for it at HEAD and finds none
+    code, out, err = run("diff", "HEAD:--output=pwned", "net.yaml", "-f", "json")
+    assert code == 0 and json.loads(out)["base"]["exists"] is False, err
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "big.yaml", "net.yaml"]
+
+
+def test_diff_has_the_file_size_limit_on_both_sides(repo):
+    # big.yaml is 2,101 bytes: 123 of SPEC, "# " + 2,000 x + newline = 2,003, ... over 1 KiB on both sides
+    code, out, err = run("diff", "HEAD:big.yaml", "big.yaml", "--max-file-size", "1KiB")
+    clean(out, err)
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("HEAD:big.yaml:1:1: error[NS010] the file is over the limit of 1,024 bytes")
+    assert lines[1].startswith("big.yaml:1:1: error[NS010] the file is")
+    assert lines[-1] == "netspec: diff needs both sides to check without errors"
+    assert run("diff", "HEAD:big.yaml", "big.yaml", "--max-file-size", "3KiB")[0] == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_diff_refuses_fifos_and_devices(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    os.mkfifo(sandbox / "pipe.yaml")  # nobody writes: reading it would block forever
+    os.symlink("/dev/zero", sandbox / "zero.yaml")  # reading it would never end
+    for side in ("pipe.yaml", "zero.yaml"):
+        proc = run_process("diff", "v.yaml", side, cwd=sandbox, timeout=60, text=True)
+        clean(proc.stdout, proc.stderr)
+        assert proc.returncode == 2
+        assert proc.stderr.splitlines()[0] == (f"{side}:1:1: error[NS001] {side} is not a regular file "
+                                               "(a device, FIFO or socket)")
+
+
+# --- 5. no forged workflow commands or lines ------------------------------------------------------
+
+FORGED = "a\n::error file=forged.yaml,line=1::pwned\n.yaml"
+
+
+def _commands(out: str) -> list[str]:
+    """The lines a GitHub runner would act on: those starting (after blanks) with `::`, up to a
+    `::stop-commands::TOKEN` and from its `::TOKEN::` on."""
+    acted, stopped = [], None
+    for line in out.splitlines():
+        s = line.lstrip()
+        if stopped is not None:
+            if s == f"::{stopped}::":
+                stopped = None
+            continue
+        if s.startswith("::stop-commands::"):
+            stopped = s[len("::stop-commands::"):]
+            continue
+        if s.startswith("::"):
+            acted.append(s)
+    return acted
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_a_file_name_with_a_newline_forges_nothing(sandbox, fmt):
+    (sandbox / FORGED).write_text(SPEC.replace("filters: 8", "filterz: 8"))
+    code, out, err = run("check", FORGED, "--layers", "-f", fmt)
+    clean(out, err)
+    assert code == 1
+    assert not any(line.startswith(("::", "forged", ".yaml")) for line in out.splitlines() if fmt == "text")
+    acted = _commands(out)
+    assert len(acted) == (1 if fmt == "github" else 0)
+    if acted:  # the one real annotation, with the name escaped as a property
+        assert acted[0].startswith("::error file=a%0A%3A%3Aerror file=forged.yaml%2Cline=1%3A%3Apwned%0A.yaml,line=5,")
+    assert f"a\\n::error file=forged.yaml,line=1::pwned\\n.yaml:5:" in out
+
+
+def test_a_file_name_like_a_workflow_command_does_not_start_a_line(sandbox):
+    (sandbox / "specs").mkdir()
+    name = "::error file=x,line=1::pwned.yaml"
+    (sandbox / "specs" / name).write_text(SPEC + "  - {type: relu, units: 3}\n")
+    os.chdir(sandbox / "specs")
+    for fmt in ("text", "github"):
+        code, out, err = run("check", ".", "-f", fmt)
+        clean(out, err)
+        assert code == 1
+        assert _commands(out) == ([] if fmt == "text" else [out.splitlines()[0]])
+        assert f"./{name}:7:18: error[NS101]" in out  # `units` of the relu, line 7
+
+
+def test_budget_policy_messages_are_one_line(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    policy = "team\n::error::forged.yaml"
+    (sandbox / policy).write_text("budget: {macs: 1M}\n")
+    code, out, err = run("check", "v.yaml", "--budget-file", policy)
+    assert code == 2 and out == ""
+    assert one_line(err) == ("netspec: error: team\\n::error::forged.yaml:1:10: [NS303] unknown budget key `macs` "
+                             "(did you mean `maccs`?)")
+
+
+# --- 6. markdown renders what it says, nothing else -----------------------------------------------
+
+
+def _html(markdown_text: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable("table").render(markdown_text)
+
+
+def _outside_code(html: str) -> str:
+    import re
+
+    return re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+
+
+def test_markdown_escapes_keys_from_the_spec(sandbox):
+    path = str(HOSTILE / "markdown_injection_in_key.yaml")
+    code, out, err = run("check", path, "-f", "markdown", "--layers")
+    clean(out, err)
+    assert code == 1
+    html = _html(out)
+    rest = _outside_code(html)
+    for danger in ("<img", "<a ", "<details open", "@octocat", "https://evil"):
+        assert danger not in rest, (danger, html)
+    assert "<img src=x" not in html  # inside the code span too, only as &lt;img
+    # the whole message is one code span, key included (the line and column: the key's quote, 5:18)
+    assert "line 5:18: <code>unknown key `x` &lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_markdown_escapes_file_names_and_table_cells(sandbox):
+    from netspec.report.escape import md_cell, md_code
+
+    name = "`<img src=x>` @octocat [a](javascript:alert(1)) | ``x``.yaml"
+    (sandbox / name).write_text(SPEC)
+    code, out, err = run("check", name, "-f", "markdown", "--layers")
+    assert code == 0
+    html = _html(out)
+    assert all(d not in _outside_code(html) for d in ("<img", "<a ", "@octocat"))
+    assert "<h3>✅ <code>`&lt;img src=x&gt;` @octocat [a](javascript:alert(1)) | ``x``.yaml</code>" in html
+    # a pipe in a table cell: an odd number of backslashes before it, whatever precedes it
+    for text in ("a|b", "a\\|b", "a\\\\|b", "|", "\\"):
+        table = "| h |\n|---|\n| " + md_cell(md_code(text)) + " |\n"
+        cells = _html(table).split("<tbody>")[1]
+        assert cells.count("<td>") == 1, (text, cells)
+
+
+# --- 7. CSV injection and file names that are not UTF-8 -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1).yaml", "+1.yaml", "-2.yaml", "@SUM(A1).yaml", "\tx.yaml"])
+def test_csv_cells_are_not_formulas(sandbox, name):
+    import csv
+
+    (sandbox / name).write_text(SPEC)
+    code, out, err = run("check", "-f", "csv", "--", name)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    # a tab is shown as the two characters \t, which no spreadsheet reads as a formula either
+    assert rows and all(r["file"] == ("\\tx.yaml" if name[0] == "\t" else "'" + name) for r in rows)
+    assert [int(r["params"]) for r in rows] == [296, 90, 386]  # numbers stay numbers
+
+
+NOT_UTF8 = os.fsdecode(b"caf\xe9.yaml")  # Latin-1 bytes: a lone surrogate in Python
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "csv", "github", "sarif"])
+def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
+    (sandbox / NOT_UTF8).write_text(SPEC)
+    missing = os.fsdecode(b"gone\xff.yaml")
+    summary = sandbox / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for files, status in (([NOT_UTF8], 0), ([NOT_UTF8, missing], 2)):
+        code, out, err = run("check", *files, "-f", fmt, "-o", "report.out")
+        clean(out, err)
+        assert code == status and out == "" and err == ""
+        text = (sandbox / "report.out").read_bytes().decode("utf-8")  # the report is valid UTF-8
+        if fmt in ("json", "sarif"):
+            assert "\\ud" not in text  # no lone surrogate, even escaped
+            shown = "\n".join(_strings(json.loads(text)))
+        else:
+            shown = text
+        if fmt != "sarif":  # SARIF names files only in results
+            assert "caf\\xe9.yaml" in shown
+        if status == 2 and fmt != "csv":  # CSV holds costs only
+            assert "gone\\xff.yaml" in shown or "gone%FF.yaml" in shown
+        if fmt == "github":
+            assert "caf\\xe9.yaml" in summary.read_text(encoding="utf-8")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+# --- 11. limit flags have caps; stdout that cannot be written ---------------------------------------
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--max-depth", "5000", "--max-depth 5000 is over its cap of 256"),
+    ("--max-call-depth", "1000", "--max-call-depth 1000 is over its cap of 100"),
+    ("--max-file-size", str(2**63), f"--max-file-size {2**63} is over its cap of 1GiB"),
+])
+def test_limit_flags_have_caps(sandbox, flag, value, message):
+    (sandbox / "v.yaml").write_text(SPEC)
+    code, out, err = run("check", "v.yaml", flag, value)
+    clean(out, err)
+    assert code == 2 and one_line(err).startswith(f"netspec: error: {message}")
+
+
+def test_the_caps_themselves_are_safe(sandbox):
+    """At the caps, nesting 256 deep everywhere a spec can nest, and 100 block calls deep, give
+    diagnostics (or pass), never a RecursionError (NS000)."""
+    deep = "[" * 250 + "]" * 250
+    for layer in (f"{{type: relu, note: {deep}}}", f"{{type: relu, notes: {deep}}}", f"{{type: dense, units: {deep}}}",
+                  f"{{type: add, inputs: {deep}}}"):
+        (sandbox / "deep.yaml").write_text("netspec: 1\nname: x\ninput: {channels: 3}\nparams: {p: %s}\n"
+                                           "layers:\n  - %s\n" % (deep, layer))
+        code, out, err = run("check", "deep.yaml", "--max-depth", "256", "-f", "json")
+        clean(out, err)
+        assert code == 1 and json.loads(out)["files"][0]["diagnostics"]
+    blocks = "".join(f"  b{k}:\n    layers:\n      - {{type: b{k + 1}}}\n" for k in range(100))
+    (sandbox / "calls.yaml").write_text("netspec: 1\nname: x\ninput: {channels: 3}\nblocks:\n" + blocks
+                                        + "  b100:\n    layers:\n      - {type: relu}\n"
+                                        + "layers:\n  - {type: b0}\n")
+    code, out, err = run("check", "calls.yaml", "--max-call-depth", "100")
+    clean(out, err)
+    assert code == 1 and "error[NS214]" in out  # the 101st call
+    assert run("check", "calls.yaml", "--max-call-depth", "100", "--max-depth", "256")[0] == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["--version"], ["schema"], ["explain"], ["check", "v.yaml", "--layers"],
+                                  ["--help"]])
+def test_stdout_full(sandbox, args):
+    (sandbox / "v.yaml").write_text(SPEC)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "netspec", *args], cwd=sandbox, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == "netspec: error: cannot write to standard output: No space left on device"
+
+
+@pytest.mark.parametrize("args", ["--version", "check v.yaml", "check v.yaml -f json"])
+def test_stdout_closed(sandbox, args):
+    (sandbox / "v.yaml").write_text(SPEC)
+    netspec = f"'{sys.executable}' -m netspec"
+    proc = subprocess.run(["sh", "-c", f"exec {netspec} {args} >&-"], cwd=sandbox, stderr=subprocess.PIPE, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == "netspec: error: cannot write to standard output: standard output is closed"
+    # with -o the report does not need stdout
+    proc = subprocess.run(["sh", "-c", f"exec {netspec} {args} -o r.txt >&-"], cwd=sandbox, stderr=subprocess.PIPE,
+                          text=True, timeout=60)
+    if args != "--version":
+        assert proc.returncode == 0 and proc.stderr == "" and "386" in (sandbox / "r.txt").read_text()
+
+
+def test_broken_pipe(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    proc = subprocess.Popen([sys.executable, "-c", "import time, sys, runpy; time.sleep(0.5); "
+                             "sys.argv = ['netspec', 'check', 'v.yaml']; runpy.run_module('netspec', run_name='__main__')"],
+                            cwd=sandbox, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader is gone before netspec writes
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 2
+    assert one_line(err) == "netspec: error: cannot write to standard output: Broken pipe"
+
+
+# --- 15. budget-policy patterns ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelled", ["specs/small.yaml", "./specs/small.yaml", "{abs}/specs/small.yaml",
+                                     "specs/../specs/small.yaml", "specs"])
+def test_policy_patterns_match_paths_relative_to_the_policy(sandbox, spelled):
+    (sandbox / "specs").mkdir()
+    (sandbox / "specs" / "small.yaml").write_text(SPEC)
+    (sandbox / "team.yaml").write_text("specs:\n  specs/*.yaml: {params: 300}\n")
+    code, out, err = run("check", spelled.format(abs=sandbox), "--budget-file", "team.yaml")
+    assert code == 1, out  # 386 params against 300: +86, 28.7 %
+    # `params` after "  specs/*.yaml: {" (17 characters)
+    assert "error[NS301] total params 386 exceed the budget 300 by 86 (28.7%) [budget at team.yaml:2:18]" in out
+    # from another folder, the policy still means its own specs/ folder
+    os.chdir(sandbox / "specs")
+    code, out, err = run("check", "small.yaml", "--budget-file", "../team.yaml")
+    assert code == 1 and "[budget at ../team.yaml:2:18]" in out
+
+
+def test_a_pattern_that_matches_nothing_is_a_warning(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    (sandbox / "team.yaml").write_text("budget: {params: 1M}\nspecs:\n  specz/*.yaml: {params: 1}\n  small: {maccs: 1G}\n")
+    code, out, err = run("check", "v.yaml", "--budget-file", "team.yaml")
+    clean(out, err)
+    assert code == 0  # a warning
+    assert "team.yaml:3:3: warning[NS306] the budget pattern `specz/*.yaml` matched none of the specs checked" in out
+    assert "small" not in out.split("warning[NS306]")[1]  # `small` matched the spec's name
+    assert run("check", "v.yaml", "--budget-file", "team.yaml", "--strict")[0] == 1
+    code, out, _ = run("check", "v.yaml", "--budget-file", "team.yaml", "--ignore", "NS306")
+    assert code == 0 and "NS306" not in out
+    doc = json.loads(run("check", "v.yaml", "--budget-file", "team.yaml", "-f", "json")[1])
+    assert [(f["path"], [(d["code"], d["line"], d["column"]) for d in f["diagnostics"]]) for f in doc["files"]] == [
+        ("v.yaml", []), ("team.yaml", [("NS306", 3, 3)])]
+
+
+# --- 16. directory scans --------------------------------------------------------------------------
+
+
+def test_a_scan_reports_what_it_cannot_read(sandbox):
+    specs = sandbox / "specs"
+    specs.mkdir()
+    (specs / "good.yaml").write_text(SPEC)
+    os.symlink("gone.yaml", specs / "dangling.yaml")
+    os.symlink("/dev/zero", specs / "zero.yaml")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(specs / "pipe.yml")
+    proc = run_process("check", "specs", cwd=sandbox, timeout=60, text=True)
+    clean(proc.stdout, proc.stderr)
+    assert proc.returncode == 2
+    lines = proc.stdout.splitlines()
+    assert "specs/dangling.yaml:1:1: error[NS001] no such file: specs/dangling.yaml" in lines
+    assert "specs/zero.yaml:1:1: error[NS001] specs/zero.yaml is not a regular file (a device, FIFO or socket)" in lines
+    if hasattr(os, "mkfifo"):
+        assert "specs/pipe.yml:1:1: error[NS001] specs/pipe.yml is not a regular file (a device, FIFO or socket)" in lines
+    assert "All" not in proc.stdout and "clean" not in proc.stdout
+
+
+def test_an_empty_directory_argument_is_a_warning(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    (sandbox / "empty").mkdir()
+    code, out, err = run("check", "v.yaml", "empty")
+    assert code == 0 and "v.yaml: ok" in out
+    assert one_line(err) == "netspec: warning: empty: no *.yaml or *.yml files in this directory"
+    code, out, err = run("check", "empty")
+    assert code == 2 and err.splitlines()[-1] == "netspec: error: no spec files found in empty"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists every directory")
+def test_an_unlistable_directory_is_reported(sandbox):
+    locked = sandbox / "specs" / "locked"
+    locked.mkdir(parents=True)
+    (sandbox / "specs" / "good.yaml").write_text(SPEC)
+    os.chmod(locked, 0)
+    try:
+        code, out, err = run("check", "specs")
+    finally:
+        os.chmod(locked, 0o755)
+    assert code == 2 and "specs/locked:1:1: error[NS001] cannot list the directory specs/locked" in out
+
+
+# --- 19b. --fail-on-increase takes real amounts ------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", ["maccs=nan%", "maccs=inf%", "maccs=-5%", "maccs=1e999%", "maccs=%", "params=-1"])
+def test_fail_on_increase_refuses_non_amounts(sandbox, rule):
+    (sandbox / "v.yaml").write_text(SPEC)
+    code, out, err = run("diff", "v.yaml", "v.yaml", "--fail-on-increase", rule)
+    clean(out, err)
+    assert code == 2 and out == ""
+    assert one_line(err).startswith(f"netspec: error: --fail-on-increase {rule}: ")
