@@ -266,7 +266,8 @@ def test_diff_has_the_file_size_limit_on_both_sides(repo):
     lines = err.splitlines()
     assert lines[0].startswith("HEAD:big.yaml:1:1: error[NS010] the file is over the limit of 1,024 bytes")
     assert lines[1].startswith("big.yaml:1:1: error[NS010] the file is")
-    assert lines[-1] == "netspec: diff needs both sides to check without errors"
+    assert lines[-1] == ("netspec: diff: the base HEAD:big.yaml and the head big.yaml have errors (above), "
+                         "so there is nothing to compare; exit 1")
     assert run("diff", "HEAD:big.yaml", "big.yaml", "--max-file-size", "3KiB")[0] == 0
 
 

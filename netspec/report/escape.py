@@ -11,6 +11,7 @@ a file name that is not UTF-8 (a lone surrogate in Python) crashes any encoder.
     markdown                md_code(s) for any user text, md_cell(cell) for a table cell
     CSV                     csv_cell(value)
     JSON, SARIF             json_text(s) (json.dumps escapes the rest); sarif uri: uri_path(path)
+    HTML                    report/html.py: escape(s), and script_json(data) for the embedded data
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _escape_char(c: str) -> str:
     o = ord(c)
     if o in _BYTE_ESCAPES:
         return f"\\x{o - 0xDC00:02x}"
-    return repr(c)[1:-1] if c != "'" else c
+    return repr(c)[1:-1]
 
 
 def visible(text: str, keep_newlines: bool = False) -> str:
