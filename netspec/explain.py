@@ -95,6 +95,9 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Give the figure its `source:` (a key of `sources:` with title, url and read date, or '
               '`unverified` with a `note:`) and every peak its `sparsity: dense`; `netspec devices` '
               'shows the shipped profiles as models.'),
+    "NS306": ('$ netspec check specs/a.yaml --budget-file team.yaml   # team.yaml: specs: {spec/*.yaml: {maccs: 300M}}',
+              'Fix the pattern (it matches spec names, and paths relative to the policy file\'s folder), or drop '
+              'it; `--ignore NS306` when only some specs are checked (a pre-commit hook).'),
     "NS401": (_SPEC + '  - {type: conv, filters: 12, kernel: 3}\n  - {type: conv, filters: 16, kernel: 1}\n',
               'Round the width to a multiple of 8 (`make_divisible(v, 8)`), or ignore the code for that layer.'),
     "NS402": (_SPEC + '  - {type: conv, filters: 8, kernel: 3}\n  - {type: flatten}\n  - {type: dense, units: 64}\n',
