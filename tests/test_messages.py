@@ -62,7 +62,7 @@ def test_note_shows_in_text_and_markdown_tables(cli, write):
     assert header.split()[-1] == "note"
     assert next(ln for ln in text.splitlines() if " c1" in ln).endswith("from Table 2")
     md = cli("check", path, "--layers", "-f", "markdown").out
-    assert "| note |" in md and "| from Table 2 |" in md
+    assert "| note |" in md and "| `from Table 2` |" in md  # the spec's text as code (escape.md_code)
 
 
 @pytest.mark.parametrize("env, tty, color", [
