@@ -75,7 +75,7 @@ def read_side(arg: str, limits=None) -> Side:
     Both are read as `check` reads a file: only regular files (no FIFO, device or /proc file), at
     most --max-file-size bytes, UTF-8; a problem is the side's `problem`, a diagnostic.
     """
-    from .loader import DEFAULT_LIMITS, read_text
+    from .loader import DEFAULT_LIMITS, decode_spec, read_text
 
     limits = limits or DEFAULT_LIMITS
     if os.path.lexists(arg) or ":" not in arg:
@@ -89,13 +89,8 @@ def read_side(arg: str, limits=None) -> Side:
         return Side(arg, None)
     if problem is not None:
         return Side(arg, None, problem=problem)
-    try:
-        return Side(arg, raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        from .diagnostics import Diagnostic
-
-        return Side(arg, None, problem=Diagnostic(
-            "NS007", f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", 1, 1))
+    text, problem = decode_spec(raw, limits, "the file")
+    return Side(arg, text, problem=problem)
 
 
 def _git_show(rev: str, path: str, arg: str, max_size: int):

@@ -205,9 +205,16 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        at = text.index("\x00")
-        line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
-        diags.append(Diagnostic("NS007", "the file contains a NUL byte; a spec is UTF-8 text", line, col))
+        diags.append(Diagnostic("NS007", "the file contains a NUL byte; a spec is UTF-8 text",
+                                *text_position(text, text.index("\x00"))))
+        return out
+    hidden = None if text.isascii() else _YAML11_BREAK.search(text)
+    if hidden is not None:
+        char = hidden.group()
+        diags.append(Diagnostic("NS007", f"character U+{ord(char):04X} ({_BREAK_NAMES[char]}) is a line break to YAML "
+                                "1.1 parsers (PyYAML, libyaml) but not to YAML 1.2 or to editors: text after it in "
+                                "a comment would be live YAML that a reviewer never sees; remove it",
+                                *text_position(text, hidden.start())))
         return out
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         diags.append(Diagnostic("NS005", "the file is empty: a spec needs at least `netspec:`, `name:`, "
@@ -248,11 +255,10 @@ def _parse(text: str, out: Loaded, limits: Limits, yaml, Loader) -> Loaded:
     except yaml.MarkedYAMLError as exc:
         if Loader is not yaml.SafeLoader and "maximum nesting depth" in str(exc.problem):
             raise _NestedTooDeepForLibyaml from None
-        mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             what = f"{exc.problem} ({exc.context})"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = _error_position(text, exc)
         tab = _indenting_tab(text, line)
         if tab:  # PyYAML's words ("cannot start any token") do not say what to do
             line, col = tab
@@ -518,7 +524,41 @@ def _duplicate_key(container: PosDict, key: str, span: Span) -> Diagnostic:
                       "YAML would silently keep the last one", *span)
 
 
-_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+# Line breaks as YAML 1.2 and every editor count them. YAML 1.1 (PyYAML, libyaml) also breaks lines
+# at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which load_text refuses, so the two agree.
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+_YAML11_BREAK = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+
+
+def text_position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column in characters) of text[index]; a leading BOM is no column."""
+    line, start = 1, 0
+    for m in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, m.end()
+    col = index - start + 1
+    if start == 0 and text.startswith("\ufeff"):
+        col -= 1
+    return line, max(col, 1)
+
+
+def _error_position(text: str, exc) -> tuple[int, int]:
+    """Where a YAML syntax error is, always inside the file: an error at the end of the stream
+    (an unclosed `[`, a missing value) points at what was left open, or else at the end of the
+    last line that has text, not at a line after the last one."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return 1, 1
+    line, col = mark.line + 1, mark.column + 1
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
+    inside = line <= len(lines) and col <= len(lines[line - 1]) + 1 and lines[line - 1:] != [""] * (len(lines) - line + 1)
+    if inside:
+        return line, col
+    context = exc.context_mark
+    if context is not None and context is not mark and context.line < len(lines):
+        return context.line + 1, context.column + 1
+    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=0)
+    return last + 1, len(lines[last]) + 1
 
 
 def _reader_position(text: str, position, in_bytes: bool) -> tuple[int, int]:
@@ -527,10 +567,7 @@ def _reader_position(text: str, position, in_bytes: bool) -> tuple[int, int]:
         return 1, 1
     if in_bytes:
         position = len(text.encode("utf-8")[:position].decode("utf-8", "replace"))
-    prefix = text[:position]
-    breaks = list(_BREAK.finditer(prefix))
-    start = breaks[-1].end() if breaks else 0
-    return len(breaks) + 1, position - start + 1
+    return text_position(text, position)
 
 
 def _short_tag(tag: str) -> str:
@@ -539,6 +576,16 @@ def _short_tag(tag: str) -> str:
 
 def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, Diagnostic | None]:
     """Read a spec file as UTF-8 text; an unreadable file is an NS001 (exit 2), bad bytes NS007."""
+    raw, problem = read_bytes(path, limits)
+    if problem is not None:
+        return None, problem
+    return decode_spec(raw, limits, "the file")
+
+
+def read_bytes(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes | None, Diagnostic | None]:
+    """The bytes of a regular file (at most `max_file_size` + 1 of them), else NS001 (unreadable:
+    exit 2) or NS010. A FIFO, a terminal or a socket could block the read forever, /dev/zero never
+    ends, and a /proc or /sys file says size 0 whatever it holds: none of them is read."""
     import os
     import stat
 
@@ -549,14 +596,18 @@ def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, D
         if stat.S_ISDIR(st.st_mode):
             return None, Diagnostic("NS001", f"{path} is a directory, not a spec file", 1, 1)
         if not stat.S_ISREG(st.st_mode):
-            # A FIFO, a terminal or a socket could block the read forever; /dev/zero never ends.
             return None, Diagnostic("NS001", f"{path} is not a regular file (a device, FIFO or socket)", 1, 1)
+        if os.path.realpath(path).startswith(("/proc/", "/sys/")):
+            return None, Diagnostic("NS001", f"{path} is a kernel pseudo-file (/proc, /sys), not a spec file", 1, 1)
         if st.st_size > limits.max_file_size:
             return None, Diagnostic("NS010", f"the file is {st.st_size:,} bytes, over the limit of "
                                     f"{limits.max_file_size:,} (raise it with --max-file-size)", 1, 1)
         with open(path, "rb") as fh:
-            raw = fh.read(limits.max_file_size + 1)
+            return fh.read(limits.max_file_size + 1), None
     except FileNotFoundError:
+        if os.path.islink(path):
+            return None, Diagnostic("NS001", f"{path} is a dangling symlink (to {os.readlink(path)}, which does not "
+                                    "exist)", 1, 1)
         return None, Diagnostic("NS001", f"no such file: {path}", 1, 1)
     except PermissionError:
         return None, Diagnostic("NS001", f"permission denied: {path}", 1, 1)
@@ -564,26 +615,21 @@ def read_text(path: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str | None, D
         return None, Diagnostic("NS001", f"cannot read {path}: {exc.strerror or exc}", 1, 1)
     except ValueError as exc:  # a path with a NUL character
         return None, Diagnostic("NS001", f"cannot read {path!r}: {exc}", 1, 1)
-    return decode_spec(raw, limits, "the file")
 
 
 def decode_spec(raw: bytes, limits: Limits = DEFAULT_LIMITS, what: str = "the input") -> tuple[str | None, Diagnostic | None]:
-    """Bytes of a spec (a file's, or standard input's) as text: NS010 over the size limit, NS007
-    at the first byte that is not UTF-8."""
+    """Bytes of a spec (a file's, standard input's, a git revision's) as text: NS010 over the size
+    limit, NS007 at the first byte that is not UTF-8 (line and column in characters)."""
     if len(raw) > limits.max_file_size:
         return None, Diagnostic("NS010", f"{what} is over the limit of {limits.max_file_size:,} bytes "
                                 "(raise it with --max-file-size)", 1, 1)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
-            start = 3  # the BOM is not a column
-        col = len(raw[start:exc.start].decode("utf-8", "replace")) + 1  # in characters, like every column
+        before = raw[:exc.start].decode("utf-8", "replace")  # valid up to the bad byte
+        line, col = text_position(before, len(before))
         return None, Diagnostic("NS007", f"{what} is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
                                 line, col)
-    return text, None
 
 
 def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:

@@ -87,12 +87,20 @@ CASES = {
     "nul_byte.yaml": (1, "NS007", 2, 8, ()),                  # "name: a" is 7 characters, then NUL
     "control_character.yaml": (1, "NS007", 2, 11, ()),        # "name: bell" is 10 characters, then BEL
     "binary_png_header.yaml": (1, "NS007", 1, 1, ()),         # 0x89 is the very first byte
+    # YAML 1.1 line breaks that YAML 1.2 and editors do not break at: "  - {type: relu}  # reviewed" is 28
+    # characters, then U+2028 and a layer a reviewer would read as part of the comment
+    "line_separator_in_comment.yaml": (1, "NS007", 5, 29, ()),
+    "next_line_in_comment.yaml": (1, "NS007", 6, 18, ()),     # "# a harmless note" is 17, then NEL
+    "nul_byte_cr_only.yaml": (1, "NS007", 5, 14, ()),         # CR-only lines; "  - {type: re" is 13, then NUL
     # --- encodings and line endings that are accepted, with the right columns -----------------------
     "utf8_bom_valid.yaml": (0, None, 0, 0, ()),
     "utf8_bom_with_error.yaml": (1, "NS103", 5, 27, ()),      # `many` after "  - {type: conv, filters: "; the BOM is no column
     "crlf_valid.yaml": (0, None, 0, 0, ()),
     "crlf_with_error.yaml": (1, "NS104", 6, 26, ()),          # `-4` after "  - {type: dense, units: "; CR is no column
     "tab_indentation.yaml": (1, "NS002", 5, 1, ()),           # the tab opens line 5
+    # an unclosed `{` / `[` at the end of the file: at what was left open ("  - " is 4), not after the end
+    "yaml_error_at_end.yaml": (1, "NS002", 5, 5, ()),
+    "yaml_error_at_end_no_newline.yaml": (1, "NS002", 5, 5, ()),
     "long_line_64k.yaml": (1, "NS103", 6, 26, ()),            # line 4 is 65,552 characters; the bad units on line 6
     "valid_small.yaml": (0, None, 0, 0, ()),
     # --- YAML resource limits -----------------------------------------------------------------------
@@ -184,6 +192,17 @@ def test_hostile_text_cannot_forge_lines_or_escapes():
         assert "\x1b" not in out.split("\n", 1)[-1]  # the plain-text part (github's commands come first)
         assert not any(line.startswith(("forged.yaml", "::error file=forged")) for line in out.splitlines())
         assert sum(line.startswith("::error") for line in out.splitlines()) == (1 if fmt == "github" else 0)
+
+
+def test_yaml_11_line_breaks_would_hide_a_layer():
+    """The oracle: PyYAML itself (YAML 1.1) reads the text after U+2028 / NEL as YAML, which is why
+    netspec refuses these characters rather than let a commented-out line become live."""
+    import yaml
+
+    hidden = yaml.safe_load((HOSTILE / "line_separator_in_comment.yaml").read_text(encoding="utf-8"))
+    assert [layer["type"] for layer in hidden["layers"]] == ["relu", "conv"]
+    budget = yaml.safe_load((HOSTILE / "next_line_in_comment.yaml").read_text(encoding="utf-8"))
+    assert budget["budget"] == {"maccs": "1T"}
 
 
 def test_every_layer_dropped_reports_the_input():
