@@ -12,26 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from .usage import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, usage_error, usage_warning
 
-
-class UsageError(Exception):
-    """A bad command line (or an unreadable file it names): already printed; the exit status is 2."""
-
-    code = EXIT_USAGE
-
-
-def usage_error(message: str) -> UsageError:
-    from .report.escape import visible
-
-    print(f"netspec: error: {visible(message)}", file=sys.stderr)
-    return UsageError(message)
-
-
-def usage_warning(message: str) -> None:
-    from .report.escape import visible
-
-    print(f"netspec: warning: {visible(message)}", file=sys.stderr)
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "UsageError", "usage_error", "usage_warning", "run_check"]
 
 
 def parse_set(items: list[str]) -> dict:

@@ -19,7 +19,7 @@ STDOUT = "-"
 
 
 def _usage_error(message: str):
-    from .checking import usage_error
+    from .usage import usage_error
 
     return usage_error(message)
 

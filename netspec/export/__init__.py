@@ -60,7 +60,7 @@ def export_command(spec: str, to: str = "torch", output: str | None = None, over
         print(f"netspec: error: export --to {to} needs PyTorch, which is not installed: {INSTALL_HINT[to]}",
               file=sys.stderr)
         return EXIT_USAGE
-    from ..checking import UsageError
+    from ..usage import UsageError
     from ..outfile import refuse_clash, write_output
     from ..pipeline import Options, check_path
     from ..report.text import diagnostic_line
