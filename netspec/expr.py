@@ -37,8 +37,11 @@ import math
 import warnings
 from collections.abc import Callable, Mapping
 
-__all__ = ["ExpressionError", "is_expression", "evaluate", "names_used", "make_divisible"]
+__all__ = ["SCOPE_NAMES", "Budget", "BudgetExhausted", "ExpressionError", "is_expression", "evaluate", "names_used", "make_divisible"]
 
+SCOPE_NAMES = frozenset({"i", "in_channels", "in_height", "in_width", "in_length"})
+"""Names expansion itself puts in every expression's scope (the repeat index, the input's size);
+a param or block argument of one of these names would be silently shadowed, so it is refused."""
 MAX_NODES = 500
 """Most AST nodes (as counted by ``ast.walk``) in one expression."""
 MAX_DEPTH = 200
@@ -48,6 +51,11 @@ MAX_BITS = 10_000
 MAX_RESULT = 2**63
 """An integer result must have ``abs(result) < MAX_RESULT``."""
 _CACHE_SIZE = 4096
+BIG_SHIFT = 15
+"""Big-integer ``*``, ``//``, ``%``, ``/`` cost ``(bits(a) * bits(b)) >> BIG_SHIFT`` extra steps (a
+10,000 by 5,000-bit division, ~100 us here, costs 1,525), and ``**`` its result's bits squared
+the same way: steps stay near a tenth of a microsecond each, whatever the numbers."""
+_big = [0]  # steps charged by big-integer arithmetic so far, in this process (see Budget)
 
 
 class ExpressionError(Exception):
@@ -63,6 +71,24 @@ class ExpressionError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Budget:
+    """The evaluation steps a run may still spend on expressions (`evaluate(..., budget=)`).
+
+    An evaluation costs one step per syntax node of its expression (a closure call each), plus the
+    big-integer charge above, so a spec that repeats heavy expressions 10,000 times is stopped
+    after a bounded amount of work rather than running for minutes.
+    """
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.left = self.limit = limit
+
+
+class BudgetExhausted(ExpressionError):
+    """The run's expression budget is spent (a limit, not a mistake in this expression)."""
 
 
 # --------------------------------------------------------------------------- functions
@@ -584,8 +610,11 @@ def _mul_factory(left: _Fn, right: _Fn) -> _Fn:
         a = left(s)
         b = right(s)
         if type(a) is int and type(b) is int:
-            if a.bit_length() + b.bit_length() > MAX_BITS:
+            na, nb = a.bit_length(), b.bit_length()
+            if na + nb > MAX_BITS:
                 raise _too_large("in '*'")
+            if na + nb > 128:
+                _big[0] += (na * nb) >> BIG_SHIFT
             return a * b
         if type(a) not in _ARITHMETIC or type(b) not in _ARITHMETIC:
             raise _type_error("*", a, b)
@@ -617,6 +646,10 @@ def _power(a, b):
         raise _too_large("in '**'") from None
     except TypeError:
         raise _type_error("**", a, b) from None
+    if type(r) is int:
+        n = r.bit_length()
+        if n > 128:
+            _big[0] += (n * n) >> (BIG_SHIFT + 2)
     if type(r) is complex:
         raise ExpressionError(f"{_describe(a)} ** {_describe(b)} has no real value "
                               "(a negative number to a fractional power)")
@@ -649,13 +682,26 @@ def _mod(a, b):
     return a % b
 
 
+def _charged(op: Callable[[object, object], object]):
+    """`op` that also charges the budget for a division of big integers (quadratic in their size)."""
+
+    def charged(a, b):
+        if type(a) is int and type(b) is int:
+            n = a.bit_length()
+            if n > 64:
+                _big[0] += (n * b.bit_length()) >> BIG_SHIFT
+        return op(a, b)
+
+    return charged
+
+
 _BINOPS = {
     ast.Add: _make_simple("+", _add),
     ast.Sub: _make_simple("-", _sub),
     ast.Mult: _mul_factory,
-    ast.Div: _make_simple("/", _div),
-    ast.FloorDiv: _make_simple("//", _floordiv),
-    ast.Mod: _make_simple("%", _mod),
+    ast.Div: _make_simple("/", _charged(_div)),
+    ast.FloorDiv: _make_simple("//", _charged(_floordiv)),
+    ast.Mod: _make_simple("%", _charged(_mod)),
     ast.Pow: _pow_factory,
 }
 
@@ -700,16 +746,17 @@ _COMPARES = {ast.Eq: _eq, ast.NotEq: _ne, ast.Lt: _lt, ast.LtE: _le, ast.Gt: _gt
 
 
 class _Compiled:
-    __slots__ = ("fn", "names", "error")
+    __slots__ = ("fn", "names", "error", "cost")
 
-    def __init__(self, fn: _Fn | None, names: frozenset[str], error: str | None) -> None:
+    def __init__(self, fn: _Fn | None, names: frozenset[str], error: str | None, cost: int = 1) -> None:
         self.fn = fn
         self.names = names
         self.error = error
+        self.cost = cost  # budget steps of one evaluation: its syntax nodes
 
 
 _cache: dict[str, _Compiled] = {}
-_fast: dict[str, _Fn] = {}  # source -> compiled closure, for valid expressions only
+_fast: dict[str, _Compiled] = {}  # source -> compiled entry, for valid expressions only
 
 
 def _compile(value: str, max_length: int) -> _Compiled:
@@ -724,7 +771,7 @@ def _compile(value: str, max_length: int) -> _Compiled:
             _fast.clear()
         _cache[value] = entry
         if entry.fn is not None:
-            _fast[value] = entry.fn
+            _fast[value] = entry
     if entry.error is not None:
         raise ExpressionError(entry.error, value)
     return entry
@@ -753,7 +800,7 @@ def _build(value: str) -> _Compiled:
                                       "syntax nodes)")
         compiler = _Compiler(text)
         fn = compiler.compile(tree.body)
-        return _Compiled(fn, frozenset(compiler.names), None)
+        return _Compiled(fn, frozenset(compiler.names), None, count)
     except ExpressionError as e:
         return _Compiled(None, frozenset(), e.message)
 
@@ -770,7 +817,7 @@ def is_expression(value) -> bool:
     return isinstance(value, str) and value.startswith("${") and value.endswith("}")
 
 
-def evaluate(value, scope: Mapping[str, object], max_length: int = 1000):
+def evaluate(value, scope: Mapping[str, object], max_length: int = 1000, budget: Budget | None = None):
     """Evaluate ``value`` if it is an expression, with names from ``scope``; else return it.
 
     The result is an int, float, bool, None, str or list. Functions: ``len``, ``min max abs``;
@@ -778,21 +825,22 @@ def evaluate(value, scope: Mapping[str, object], max_length: int = 1000):
     ``round(3.5) == 4``), and ``round(x, n)`` is allowed; ``floor``/``ceil`` return ints;
     ``int`` truncates toward zero; ``make_divisible(v, divisor=8, min_value=None)`` is
     :func:`make_divisible`. Raises :class:`ExpressionError` for anything invalid,
-    forbidden or out of bounds.
+    forbidden or out of bounds, and :class:`BudgetExhausted` once `budget` is spent.
     """
     if type(value) is str:
-        fn = _fast.get(value)  # fast path: a valid expression seen before
-        if fn is None or len(value) > max_length:
+        entry = _fast.get(value)  # fast path: a valid expression seen before
+        if entry is None or len(value) > max_length:
             if not (value.startswith("${") and value.endswith("}")):
                 return value
-            fn = _compile(value, max_length).fn
+            entry = _compile(value, max_length)
     elif is_expression(value):  # a str subclass
         value = str(value)
-        fn = _compile(value, max_length).fn
+        entry = _compile(value, max_length)
     else:
         return value
+    big = _big[0]
     try:
-        r = fn(scope)
+        r = entry.fn(scope)
     except ExpressionError as e:
         e.expression = value
         raise
@@ -800,6 +848,12 @@ def evaluate(value, scope: Mapping[str, object], max_length: int = 1000):
         raise ExpressionError(f"could not evaluate the expression: {e}", value) from None
     except RecursionError:
         raise ExpressionError("expression nested too deeply", value) from None
+    finally:
+        if budget is not None:
+            budget.left -= entry.cost + _big[0] - big
+    if budget is not None and budget.left < 0:
+        raise BudgetExhausted(f"the spec's expressions need more than {budget.limit:,} evaluation steps in all "
+                              "(a step is about one syntax node; big integers cost more)", value)
     if type(r) is int and not -MAX_RESULT < r < MAX_RESULT:
         raise _too_large(expression=value)
     return r

@@ -15,6 +15,11 @@ from ..loader import PosDict
 
 POISON = -2  # reference to a tensor whose shape is unknown because of an earlier error
 INT64_MAX = 2**63 - 1
+# Work and size bounds that scale with --max-layers (see NS216, NS217).
+STEPS_PER_LAYER = 100  # expression evaluation steps per allowed layer
+TEXT_PER_LAYER = 640  # characters of names, input names and call chains per allowed layer
+CALL_TEXT = 50  # one block call in a layer's call chain, as characters of a report
+MAX_NAME = 1_000  # characters of one layer's full name, block-call prefixes included
 COMMON_KEYS = ("type", "name", "inputs", "repeat", "when", "activation", "batchnorm", "bias", "note")
 _INSTANCE = re.compile(r"^[A-Za-z0-9_.-]+: ")  # the `stage3.1.dw: ` that starts a layer's message
 

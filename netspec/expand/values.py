@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..expr import ExpressionError, evaluate, is_expression
+from ..expr import BudgetExhausted, ExpressionError, evaluate, is_expression
+from ..diagnostics import Diagnostic
 from ..loader import PosDict, PosList
 from ..ops.base import REQUIRED
-from .reporting import INT64_MAX, Skip
+from .reporting import INT64_MAX, Skip, Stop
 
 
 class Evaluating:
@@ -29,8 +30,12 @@ class Evaluating:
             return value
         try:
             if isinstance(value, list):
-                return [evaluate(v, vars, self.limits.max_expression_length) for v in value]
-            return evaluate(value, vars, self.limits.max_expression_length)
+                return [evaluate(v, vars, self.limits.max_expression_length, self.budget) for v in value]
+            return evaluate(value, vars, self.limits.max_expression_length, self.budget)
+        except BudgetExhausted as exc:
+            self.diags.append(Diagnostic("NS216", f"{who}`{key}`: {exc.message} (raise the limit with --max-layers)",
+                                         path=f"{path}.{key}").at(node.value_span(key) if key in node else node.span))
+            raise Stop from None
         except ExpressionError as exc:
             self.report("NS201", f"{who}`{key}`: {exc.message}", node, key, f"{path}.{key}")
             raise Skip from None
