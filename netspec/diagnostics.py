@@ -74,6 +74,9 @@ CODES: dict[str, Code] = _codes(
     Code("NS106", "invalid-quantity", ERROR,
          "A budget or limit that is not a quantity: a number, or a number with K/M/G/T or KiB/MiB/GiB/MB "
          "(a latency: a number with s, ms, us or ns)."),
+    Code("NS107", "too-many-schema-errors", ERROR,
+         "More than 1,000 layers break the schema: those are reported, and checking stops at the next one.",
+         "Fix the reported layers (often one mistake copied many times) and check again."),
     # --- NS2xx: expansion and shapes ---------------------------------------------------------
     Code("NS201", "expression-error", ERROR,
          "A ${...} expression that cannot be evaluated: bad syntax, an unknown name or function, "
@@ -107,6 +110,17 @@ CODES: dict[str, Code] = _codes(
          "Blocks call blocks deeper than the limit (default 32); raise it with --max-call-depth."),
     Code("NS215", "tensor-too-large", ERROR,
          "A tensor or count exceeds 2**63 - 1 and would overflow 64-bit tooling."),
+    Code("NS216", "expression-work-limit", ERROR,
+         "The spec's expressions need more evaluation steps in all than the limit (100 per allowed layer, "
+         "10,000,000 by default); raise it with --max-layers.",
+         "A step is about one syntax node of an expression; arithmetic on big integers costs more. The "
+         "limit keeps a spec that repeats heavy expressions thousands of times from running for minutes."),
+    Code("NS217", "names-too-large", ERROR,
+         "A layer's full name (block-call prefixes included) is longer than 1,000 characters, or the "
+         "expanded network's names, input references and call chains hold more than 640 characters per "
+         "allowed layer in all (64,000,000 by default; raise it with --max-layers).",
+         "Every nested or repeated instance carries its whole name, and every report repeats the names: "
+         "without a bound a small spec could need gigabytes of memory and of report."),
     # --- NS3xx: budgets -----------------------------------------------------------------------
     Code("NS301", "budget-exceeded", ERROR,
          "A network total (params, MACCs, memory, ...) is over its budget."),
@@ -138,6 +152,8 @@ CODES: dict[str, Code] = _codes(
          "The stride is larger than the kernel: some input pixels are never read."),
     Code("NS404", "unused-output", WARNING,
          "A layer's output is read by no other layer and is not the network's output."),
+    Code("NS405", "unknown-ignored-code", WARNING,
+         "`lint: {ignore: [...]}` names a code netspec does not have, so it silences nothing (a typo?)."),
 )
 
 

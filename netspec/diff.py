@@ -174,10 +174,19 @@ def parse_rule(text: str) -> Rule:
 
 
 def _layer_facts(result) -> dict[str, dict]:
+    """Facts by layer name. Expansion keeps names unique (NS207 when a written name is also a
+    generated one), so each layer is matched by its own name; should two ever share one, the later
+    is keyed `name#2` rather than silently replacing the first."""
     if result is None or result.graph is None:
         return {}
-    return {layer.name: {"type": layer.type, "output": list(layer.output), **layer.cost.as_dict()}
-            for layer in result.graph.layers}
+    out: dict[str, dict] = {}
+    for layer in result.graph.layers:
+        key, n = layer.name, 1
+        while key in out:
+            n += 1
+            key = f"{layer.name}#{n}"
+        out[key] = {"type": layer.type, "output": list(layer.output), **layer.cost.as_dict()}
+    return out
 
 
 def _total_facts(result) -> dict:

@@ -52,6 +52,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Use a layer type netspec knows (`conv`), or define a block of that name under `blocks:`.'),
     "NS106": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {maccs: lots}\n',
               'Write a number with an optional suffix: `300M`, `1.5G`, `8MiB`; a latency with its unit: `5ms`.'),
+    "NS107": ('$ netspec check generated.yaml   # 100,000 layers with the same misspelt key',
+              'Fix the mistake where the layers are generated, then check again.'),
     "NS201": (_SPEC + '  - {type: conv, filters: "${16 * widht}", kernel: 3}\n',
               'Fix the expression: only numbers, `params`, block args, `i`, `in_*` and the listed functions.'),
     "NS202": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\n  - {type: add, inputs: [-1, stem]}\n',
@@ -82,6 +84,11 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Nest blocks less deeply, or raise --max-call-depth.'),
     "NS215": ('netspec: 1\nname: net\ninput: {height: 100000, width: 100000, channels: 3}\nbatch: 1000000000\nlayers:\n  - {type: conv, filters: 4096, kernel: 3}\n',
               'Check the input size and batch: no real network needs counts this large.'),
+    "NS216": ('$ netspec check heavy.yaml --max-layers 10   # `repeat: 10000` of expressions of 500 nodes',
+              'Compute the value once (a param, or a block argument) instead of in every repeated layer; or '
+              'raise --max-layers, which allows 100 steps per layer.'),
+    "NS217": (_SPEC + '  - {name: ' + 'x' * 1001 + ', type: relu}\n',
+              'Use shorter layer and block-call names; nested calls carry every prefix, so keep each short.'),
     "NS301": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {maccs: 100K}\n',
               'Make the network cheaper, or raise the budget where the message says it was set.'),
     "NS302": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {per_layer: {maccs: 100K}}\n',
@@ -106,6 +113,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Use a stride no larger than the kernel, or a 1x1 kernel for plain subsampling.'),
     "NS404": (_SPEC + '  - {name: a, type: conv, filters: 16, kernel: 3}\n  - {name: dead, type: conv, filters: 16, kernel: 1}\n  - {type: relu, inputs: a}\n',
               'Remove the layer, or feed its output to a later layer.'),
+    "NS405": (_SPEC + '  - {type: conv, filters: 12, kernel: 3}\nlint: {ignore: [NS041]}\n',
+              'Write the code as `netspec explain` lists it (NS401); a typo silences nothing.'),
 }
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 
 from ..diagnostics import Diagnostic
+from ..expr import Budget
 from ..graph import INPUT, Graph
-from ..loader import DEFAULT_LIMITS, Limits, PosDict
+from ..loader import DEFAULT_LIMITS, Limits, PosDict, PosList
 from .calls import Calling
 from .instances import Instancing
-from .reporting import INT64_MAX, POISON, Reporting, Skip, Stop
+from .reporting import (CALL_TEXT, INT64_MAX, MAX_NAME, POISON, STEPS_PER_LAYER, TEXT_PER_LAYER, Reporting, Skip,
+                        Stop)
 from .scopes import Naming, Scope
 from .values import Evaluating
 
@@ -31,13 +33,15 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         self.bad = bad_paths
         self.diags: list[Diagnostic] = []
         self.global_names: dict[str, int] = {}
-        self.blocks = data.get("blocks") or {}
+        blocks = data.get("blocks")
+        self.blocks = blocks if isinstance(blocks, dict) else {}  # (a `blocks:` of another type is NS103)
         self.graph: Graph | None = None
         self.reported: set = set()  # (code, path, span, message without the instance name)
         self.visited = 0  # layer instances gone through, whatever became of them (see tick)
         self.references = 0  # and the inputs they read
         self.hints: dict[str, list] = {}  # unknown reference -> its "did you mean" (computed once)
         self.plans: dict = {}  # id(entry) -> its Plan (literal attributes, normalised once) or None
+        self.generated_names: dict = {}  # id(layer list) -> {generated name: index} of its unnamed entries
         self.dims: dict[tuple, dict] = {}  # shape -> its in_* variables (read-only, shared)
         # Block calls: (block, args, input shape, call chain) -> the layers one clean call made, to
         # replay (see Calling). `failures` counts skipped instances; `reach` is the shallowest
@@ -48,6 +52,7 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         self.failures = 0
         self.reach = 1 << 30
         self.bindings: list | None = None
+        self.budget = Budget(STEPS_PER_LAYER * limits.max_layers)  # expression evaluation steps (NS216)
 
     def run(self) -> Graph | None:
         """The whole spec: params, input, then the top-level layers (None when it cannot be built)."""
@@ -59,10 +64,9 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         if shape_batch is None:
             return None
         shape, batch = shape_batch
-        lint = data.get("lint") or {}
         self.graph = Graph(name=str(data.get("name", "")), input=shape, batch=batch,
                            dtype=data.get("dtype", "float32"), params=params, budget=data.get("budget"),
-                           lint_ignore=tuple(lint.get("ignore") or ()))
+                           lint_ignore=self.lint_ignore())
         top = Scope(prefix="", names={}, history=[INPUT], input_ref=INPUT, parent=None, vars=params,
                     in_vars=None, list_path="layers", declared={}, calls=(), blocks=())
         try:
@@ -70,7 +74,48 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         except Stop:
             return None
         self.graph.output_ref = top.history[-1]
-        return self.graph
+        return self.graph if self.names_fit() else None
+
+    def lint_ignore(self) -> tuple[str, ...]:
+        """The codes of `lint: {ignore: [...]}` (the schema stage reported a wrong shape); NS405 for
+        a code netspec does not have, which would silently silence nothing."""
+        from ..diagnostics import CODES
+
+        lint = self.data.get("lint")
+        ignore = lint.get("ignore") if isinstance(lint, dict) else None
+        if not isinstance(ignore, list):
+            return ()
+        codes = tuple(c for c in ignore if isinstance(c, str))
+        for i, code in enumerate(ignore):
+            if isinstance(code, str) and code not in CODES and code.upper() not in CODES:
+                span = ignore.item_span(i) if isinstance(ignore, PosList) else None
+                self.diags.append(Diagnostic("NS405", f"`lint: ignore` names {code!r}, which is no netspec code "
+                                             "(see `netspec explain`), so it silences nothing",
+                                             path=f"lint.ignore[{i}]").at(span))
+        return codes
+
+    def names_fit(self) -> bool:
+        """NS217 when the network's names, input names and call chains pass TEXT_PER_LAYER characters
+        per allowed layer in all: every report repeats them, so they bound each report's size."""
+        layers, limit = self.graph.layers, TEXT_PER_LAYER * self.limits.max_layers
+        # Names are at most MAX_NAME long and call chains at most --max-call-depth: most networks
+        # are far below the limit without counting.
+        most = len(layers) * (MAX_NAME + CALL_TEXT * self.limits.max_call_depth) + self.references * MAX_NAME
+        if most <= limit:
+            return True
+        size = 0
+        for layer in layers:
+            size += len(layer.name) + CALL_TEXT * len(layer.source.calls)
+            for r in layer.inputs:
+                size += 5 if r < 0 else len(layers[r].name)
+            if size > limit:
+                src = layer.source
+                self.diags.append(Diagnostic(
+                    "NS217", f"{_clip(layer.name)}: the expanded network's layer names, input names and block-call chains "
+                    f"hold more than {limit:,} characters in all ({TEXT_PER_LAYER} per allowed layer; raise the "
+                    "limit with --max-layers)", src.line, src.column, path=src.path))
+                return False
+        return True
 
     def network_input(self, params: dict) -> tuple[tuple, int] | None:
         """The input shape and the batch, evaluated (None after a diagnostic)."""
@@ -110,6 +155,10 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
                     scope.names.setdefault(ref_name, POISON)
                 continue
             self.expand_entry(entry, index, path, scope)
+
+
+def _clip(name: str, n: int = 60) -> str:
+    return name if len(name) <= n else f"{name[:n // 2]}…{name[-n // 2:]}"
 
 
 def bad_entry_paths(diagnostics) -> set[str]:

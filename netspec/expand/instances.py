@@ -11,7 +11,7 @@ from ..graph import INPUT, Layer, Source
 from ..infer import check_arity, infer_layer
 from ..loader import PosDict
 from ..ops import REGISTRY, ShapeError
-from .reporting import POISON, Skip, Stop
+from .reporting import MAX_NAME, POISON, Skip, Stop
 from .scopes import Scope, dims_vars, over
 
 
@@ -25,6 +25,15 @@ class Instancing:
         base = entry.get("name") if isinstance(entry.get("name"), str) else f"{type_}_{index}"
         who = f"{scope.prefix}{base}: "
         repeat, has_repeat = 1, "repeat" in entry
+        if len(scope.prefix) + len(base) > MAX_NAME - 6:  # (6: the ".9999" of a repeat, a call's ".")
+            self.report("NS217", f"this layer's full name, block-call prefixes included, would be more than "
+                        f"{MAX_NAME - 6:,} characters long ({len(base):,} of its own); the limit is {MAX_NAME:,}",
+                        entry, "name" if "name" in entry else "type", path)
+            self.tick(entry, path)
+            self.failures += 1
+            scope.history.append(POISON)
+            scope.names[base] = POISON
+            return
         try:
             if has_repeat:
                 vars = over(scope.in_vars or {}, scope.vars)
@@ -59,7 +68,7 @@ class Instancing:
         """One instance: its inputs, its `when`, then a block call or one layer; returns its ref."""
         who = f"{scope.prefix}{inst}: "
         refs = self.resolve_inputs(entry, path, scope, who)
-        if POISON in refs:
+        if not refs or POISON in refs:  # (an empty `inputs:` list is the schema stage's NS104)
             raise Skip
         layers, network_input = self.graph.layers, self.graph.input
         shapes = [network_input if r == INPUT else layers[r].output for r in refs]

@@ -105,7 +105,14 @@ class Naming:
         for index, entry in enumerate(entries):
             if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                 name = entry["name"]
-                if name == "input":
+                generated = self.generated_in(entries) if name[-1:].isdigit() else {}  # `conv_0`
+                if name in generated:
+                    other = entries[generated[name]]
+                    line = other.span[0] if isinstance(other, PosDict) and other.span else "?"
+                    self.report("NS207", f"`{name}` is also the name netspec gives the unnamed layer at line {line} "
+                                "(its type and position); rename this layer or name that one",
+                                entry, "name", f"{scope.list_path}[{index}].name")
+                elif name == "input":
                     self.report("NS207", "`input` is reserved for the network (or block) input; choose "
                                 "another name", entry, "name", f"{scope.list_path}[{index}].name")
                 elif name in scope.declared:
@@ -115,6 +122,15 @@ class Naming:
                                 entry, "name", f"{scope.list_path}[{index}].name")
                 else:
                     scope.declared[name] = index
+
+    def generated_in(self, entries) -> dict:
+        """{generated name: index} of a list's unnamed entries (`conv_0`), made once per list."""
+        generated = self.generated_names.get(id(entries))
+        if generated is None:
+            generated = self.generated_names[id(entries)] = {
+                f"{e['type']}_{i}": i for i, e in enumerate(entries)
+                if isinstance(e, dict) and not isinstance(e.get("name"), str) and isinstance(e.get("type"), str)}
+        return generated
 
     def bind(self, scope: Scope, name: str, ref: int) -> None:
         """Name `ref` in its scope and globally (logged while a block call is being recorded)."""

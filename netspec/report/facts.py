@@ -39,7 +39,15 @@ def layer_dict(graph, layer, timing=None) -> dict:
     return out
 
 
-def network_dict(result) -> dict | None:
+def layer_dicts(result):
+    """Every layer's facts, one at a time (a report of 100,000 layers streams them)."""
+    graph, est = result.graph, result.latency
+    for i, layer in enumerate(graph.layers):
+        yield layer_dict(graph, layer, est.layers[i] if est is not None else None)
+
+
+def network_dict(result, layers: bool = True) -> dict | None:
+    """The `network` object; with layers=False its `layers` is left out (for a streaming writer)."""
     graph, totals = result.graph, result.totals
     if graph is None or totals is None:
         return None
@@ -60,16 +68,16 @@ def network_dict(result) -> dict | None:
         "output": list(graph.shape_of(graph.output_ref)),
         "totals": t,
         "budget": [b.as_dict() for b in result.budget],
-        "layers": [layer_dict(graph, layer, est.layers[i] if est is not None else None)
-                   for i, layer in enumerate(graph.layers)],
     }
     if est is not None:
         out["device"] = est.device_dict()
+    if layers:
+        out["layers"] = list(layer_dicts(result))
     return out
 
 
-def file_dict(result) -> dict:
+def file_dict(result, layers: bool = True) -> dict:
     return {"path": json_text(result.path), "ok": result.ok,
             "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
-            "network": network_dict(result)}
+            "network": network_dict(result, layers)}
 
