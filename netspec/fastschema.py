@@ -10,7 +10,7 @@ nothing on its own: a wrong "no" costs time, never a diagnostic.
 
 It must never say yes where jsonschema (Draft 2020-12, no format checker) would find an error, so
 it implements the keywords the schema uses with jsonschema's semantics (`integer` accepts 1.0,
-`enum`/`const` never equate true and 1, `pattern` is `re.search`, numeric bounds apply to numbers
+`enum`/`const` never equate true and 1, `pattern` is `re.search` of `ecma_regex`, numeric bounds apply to numbers
 only, ...) and refuses to compile anything else (`Unsupported`: that validator then always
 defers to jsonschema). Values outside plain JSON data (a tuple, a Decimal, a non-string key) raise
 `_Unknown` while checking, which also defers to jsonschema.
@@ -145,8 +145,31 @@ class _ValueKeywords:
         return lambda x: not isinstance(x, str) or len(x) <= v
 
     def k_pattern(self, v, s):
-        search = re.compile(v).search
+        search = ecma_regex(v).search
         return lambda x: not isinstance(x, str) or search(x) is not None
+
+
+@lru_cache(maxsize=256)
+def ecma_regex(pattern: str) -> re.Pattern:
+    """A JSON Schema (ECMA-262) pattern as a Python regex. In ECMA-262 `$` is the end of the text;
+    Python's `$` also matches before a final newline, so `name: "conv\\n"` passed `^[A-Za-z_]...$`
+    and broke tables and exported code. Outside a character class, an unescaped `$` becomes `\\Z`."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "$":
+            c = r"\Z"
+        out.append(c)
+        i += 1
+    return re.compile("".join(out))
 
 
 class _ContainerKeywords:
@@ -198,7 +221,7 @@ class _ContainerKeywords:
         return properties
 
     def k_patternProperties(self, v, s):
-        pats = tuple((re.compile(p).search, self.compile(sub)) for p, sub in v.items())
+        pats = tuple((ecma_regex(p).search, self.compile(sub)) for p, sub in v.items())
 
         def pattern_properties(x):
             if isinstance(x, dict):
@@ -214,7 +237,7 @@ class _ContainerKeywords:
 
     def k_additionalProperties(self, v, s):
         known = frozenset(s.get("properties", {}))
-        pats = tuple(re.compile(p).search for p in s.get("patternProperties", {}))
+        pats = tuple(ecma_regex(p).search for p in s.get("patternProperties", {}))
         extra = self.compile(v)
         if extra is _always:
             return _always

@@ -174,8 +174,10 @@ class ErrorMapper:
         props = e.schema.get("properties", {})
         unknown = [str(k) for k in inst if k not in props]
         for key in e.validator_value:
-            if key not in inst and not any(close_match(u, [key]) for u in unknown):
-                # (a misspelt key that is close to the missing one is reported once, as NS101 with a hint)
+            if key not in inst and (not path or not any(close_match(u, [key]) for u in unknown)):
+                # (a misspelt key that is close to the missing one is reported once, as NS101 with a
+                # hint; but a spec's own header keys are always reported missing too: without them
+                # nothing else can be checked)
                 extra = " (it combines two or more inputs)" if key == "inputs" else ""
                 self.add("NS102", f"{what} is missing `{key}`{extra}", anchor, key="type" in inst)
 

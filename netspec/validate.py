@@ -102,8 +102,16 @@ class _Compiled:
     """Everything built once per process: the document validator and one validator per layer type."""
 
     def __init__(self) -> None:
-        from jsonschema import Draft202012Validator
+        from jsonschema import Draft202012Validator, ValidationError, validators
 
+        from .fastschema import ecma_regex
+
+        def pattern(validator, pat, instance, schema):
+            """`pattern` with ECMA-262's `$` (the end of the text), as fastschema checks it."""
+            if validator.is_type(instance, "string") and not ecma_regex(pat).search(instance):
+                yield ValidationError(f"{instance!r} does not match {pat!r}")
+
+        Draft202012Validator = validators.extend(Draft202012Validator, {"pattern": pattern})
         root = _schema()
         defs = root["$defs"]
         inl = _Inliner(defs, {"layer": True})  # layers are checked one by one, see validate()
@@ -169,15 +177,47 @@ def validate(data) -> list[Diagnostic]:
             m.add("NS104", f"block `{bname}` has the name of a built-in layer type; rename the block",
                   ("blocks", bname), key=True)
 
+    _shadowed_names(m, data, block_defs)
+
     lists = [(("layers",), data.get("layers"))]
     for bname, block in block_defs.items():
         if isinstance(block, dict):
             lists.append((("blocks", bname, "layers"), block.get("layers")))
-    for prefix, layers in lists:
-        if isinstance(layers, list):
-            for i, layer in enumerate(layers):
-                m.layer(layer, prefix + (i,), types, block_defs)
+    try:
+        for prefix, layers in lists:
+            if isinstance(layers, list):
+                for i, layer in enumerate(layers):
+                    m.layer(layer, prefix + (i,), types, block_defs)
+    except _TooManyErrors as stop:
+        d = Diagnostic("NS107", f"more than {MAX_SLOW_LAYERS:,} layers break the schema; those are reported, and "
+                       "checking stops at this one (fix them and check again)").at(locate(data, stop.path))
+        m.out[("NS107",)] = d  # path "": nothing is expanded after it
     return m.result()
+
+
+MAX_SLOW_LAYERS = 1_000  # layers that fail the fast check and go to jsonschema (~0.3 ms each) per spec
+
+
+class _TooManyErrors(Exception):
+    def __init__(self, path: tuple) -> None:
+        self.path = path
+
+
+def _shadowed_names(m: "_Mapper", data, blocks: dict) -> None:
+    """NS104 for a param or block argument named like a name expansion defines (`i`, `in_channels`,
+    ...): expressions would read expansion's value, never the one written."""
+    from .expr import SCOPE_NAMES
+
+    places = [(("params",), data.get("params"), "param `{}`")]
+    places += [(("blocks", b, "args"), block.get("args"), "argument `{}` of block `%s`" % b)
+               for b, block in blocks.items() if isinstance(block, dict)]
+    for path, names, what in places:
+        if isinstance(names, dict):
+            for name in names:
+                if name in SCOPE_NAMES:
+                    meaning = "the repeat index" if name == "i" else "a size of the layer's input"
+                    m.add("NS104", f"{what.format(name)} would never be read: `{name}` is {meaning} in every "
+                          "expression; choose another name", path + (name,), key=True)
 
 
 class _Mapper:
@@ -191,12 +231,15 @@ class _Mapper:
         self.out: dict[tuple, Diagnostic] = {}
         self.valid: set = set()  # frozen layers already found valid
         self.errors = None  # the ErrorMapper, made at the first error
+        self.slow = 0  # layers checked by jsonschema (or matched against every type name)
 
     # --- collecting ---------------------------------------------------------------------------
     def add(self, code: str, message: str, path: tuple, key: bool = False) -> None:
         span = locate(self.root, path, key=key)
         d = Diagnostic(code, message, path=format_path(path)).at(span)
-        self.out.setdefault((code, d.line, d.column, message), d)
+        # One diagnostic per node and problem (jsonschema can report one twice through anyOf
+        # branches); the path keeps apart nodes without positions (a dict given to analyze).
+        self.out.setdefault((code, d.line, d.column, message, d.path), d)
 
     def result(self) -> list[Diagnostic]:
         return sorted(self.out.values(), key=lambda d: (d.line, d.column, d.code, d.message))
@@ -210,6 +253,13 @@ class _Mapper:
         self.errors.map(error, prefix)
 
     # --- layers ---------------------------------------------------------------------------------
+    def slow_path(self, path: tuple) -> None:
+        """Count a layer that needs jsonschema's messages: past MAX_SLOW_LAYERS, checking stops (a spec
+        of 100,000 broken layers would otherwise take half a minute to say the same thing 100,000 times)."""
+        self.slow += 1
+        if self.slow > MAX_SLOW_LAYERS:
+            raise _TooManyErrors(path)
+
     def layer(self, layer, path: tuple, types: frozenset[str], blocks: dict) -> None:
         """Check one layer (or block call) against its own type's schema."""
         if not isinstance(layer, dict):
@@ -234,6 +284,7 @@ class _Mapper:
             key = _freeze(layer)
             if key in self.valid:
                 return
+            self.slow_path(path)
             found = False
             for error in self.c.layers[t].iter_errors(layer):
                 found = True
@@ -242,12 +293,14 @@ class _Mapper:
                 self.valid.add(key)
         elif t in blocks:
             if not _fast().block_call(layer):
+                self.slow_path(path)
                 for error in self.c.block_call.iter_errors(layer):
                     self.map(error, path)
             self.block_args(layer, path, t, blocks[t])
         else:
             from .schema_errors import close_match
 
+            self.slow_path(path)
             known = sorted(types | set(blocks))
             close = close_match(t, known)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -144,6 +144,24 @@ CASES = {
     "too_many_layers.yaml": (1, "NS212", 7, 16, ()),          # 11 calls of 10,000 relus
     # 2,000 inputs per add, 10,000 times: past 10 x 100,000 input references at the 500th add
     "wide_add_repeated.yaml": (1, "NS212", 6, 12, ()),        # "  - {type: " is 11 characters
+    # --- the commonest typos (issue 12, item 9): a misspelt header key is NS101 + NS102, never a crash --------
+    "input_misspelt_inputs.yaml": (1, "NS101", 3, 1, ()),     # and NS102 `input` at 1:1, see test_misspelt_input
+    "lint_not_a_mapping.yaml": (1, "NS103", 4, 7, ()),        # "lint: " is 6 characters
+    "lint_ignore_not_a_list.yaml": (1, "NS103", 4, 16, ()),   # "lint: {ignore: " is 15 characters
+    # --- bounded work (item 12): 13 expressions of ~490 nodes in each of 10,000 calls; found by hand: the
+    # budget of 10,000,000 steps runs out in call 1,586 at `a0` / in call 8 at `a7` (big integers cost more)
+    "expression_work_repeat.yaml": (1, "NS216", 10, 34, ()),  # "  - {type: b, repeat: 10000, a0: " is 33
+    "expression_work_bigint_repeat.yaml": (1, "NS216", 10, None, ()),  # the column of `a7`'s value: see below
+    # --- names (item 13): 600 + 1 + 600 characters in one full name; the inner name at "      - {name: " (15)
+    "name_too_long_nested.yaml": (1, "NS217", 7, 16, ()),
+    # a 32-deep call chain on 90,000 layers: ~140 MB of names and chains in every report; stopped at the relu
+    # of b31 (line 4 + 3 * 31 + 3 = 100, its mapping at column 9) where the total passes 64,000,000
+    "call_chain_report_bomb.yaml": (1, "NS217", 100, 9, ()),
+    # --- names that collide or are shadowed (items 17, 19) ---------------------------------------------------
+    "generated_name_collision.yaml": (1, "NS207", 6, 12, ()),
+    "name_trailing_newline.yaml": (1, "NS104", 5, 12, ()),     # "conv\n": `$` is the end of the text (item 18)  # the unnamed conv is `conv_0`; "  - {name: " is 11
+    "param_named_i.yaml": (1, "NS104", 4, 10, ()),            # "params: {" is 9 characters
+    "block_arg_named_in_channels.yaml": (1, "NS104", 6, 12, ()),  # "    args: {" is 11 characters
     # --- hostile text in messages -----------------------------------------------------------------------------
     "escape_sequences_in_key.yaml": (1, "NS101", 4, 1, ()),
     # a key that closes a markdown code span and opens HTML, a link and a mention: "  - {type: relu, " is 17
@@ -164,9 +182,16 @@ def test_every_corpus_file_has_a_row():
     assert files == set(CASES), (files ^ set(CASES))
 
 
+def _column_of(name: str, line: int, needle: str) -> int:
+    text = (HOSTILE / name).read_text(encoding="utf-8").splitlines()[line - 1]
+    return text.index(needle) + len(needle) + 1
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_file(name):
     status, code, line, col, extra = CASES[name]
+    if col is None:  # a column too far along a long line to count by hand: found from the file
+        col = _column_of(name, line, 'a7: ')
     path = str(HOSTILE / name)
     args = ("check", path, *extra)
     if name in SUBPROCESS:
@@ -192,6 +217,31 @@ def test_hostile_text_cannot_forge_lines_or_escapes():
         assert "\x1b" not in out.split("\n", 1)[-1]  # the plain-text part (github's commands come first)
         assert not any(line.startswith(("forged.yaml", "::error file=forged")) for line in out.splitlines())
         assert sum(line.startswith("::error") for line in out.splitlines()) == (1 if fmt == "github" else 0)
+
+
+def test_misspelt_input_is_both_unknown_and_missing():
+    """`inputs:`, `Input:`, `inpt:` for `input:`: NS101 with the hint at the key and NS102 at the top
+    (issue 12, item 9; this crashed with KeyError before)."""
+    from netspec.pipeline import check_text
+
+    text = (HOSTILE / "input_misspelt_inputs.yaml").read_text()
+    for typo in ("inputs", "Input", "inpt"):
+        result = check_text(text.replace("inputs:", f"{typo}:"), "misspelt.yaml")
+        found = [(d.code, d.line, d.column) for d in result.diagnostics]
+        assert found == [("NS102", 1, 1), ("NS101", 3, 1)], (typo, found)
+        assert "missing `input`" in result.diagnostics[0].message
+        assert "did you mean `input`?" in result.diagnostics[1].message
+
+
+def test_unknown_code_in_lint_ignore_is_a_located_warning(tmp_path):
+    spec = tmp_path / "lint.yaml"
+    spec.write_text("netspec: 1\nname: x\ninput: {channels: 3}\nlint: {ignore: [NS401, NS999]}\n"
+                    "layers:\n  - {type: dense, units: 4}\n")
+    got, out, err = run_inprocess("check", str(spec))
+    assert_clean_failure(out, err)
+    # "lint: {ignore: [NS401, " is 23 characters
+    assert got == 0 and f"{spec}:4:24: warning[NS405] `lint: ignore` names 'NS999'" in out
+    assert run_inprocess("check", str(spec), "--strict")[0] == 1
 
 
 def test_yaml_11_line_breaks_would_hide_a_layer():
@@ -457,13 +507,14 @@ def test_bad_value(tmp_path, field, value):
 
 
 def test_a_key_misspelt_into_the_missing_input(tmp_path):
-    """`name:` and `input:` merged into `namput:` (a fuzzer's find): the schema reports the unknown key
-    once, with its hint, and not the missing `input` it stands for; expansion must then stop quietly
-    instead of reading the absent input (it crashed with KeyError: 'input')."""
+    """`name:` and `input:` merged into `namput:` (a fuzzer's find): the unknown key with its hint, and
+    the spec's missing header keys (issue 12: a misspelt `input:` is NS101 + NS102); expansion must
+    then stop quietly instead of reading the absent input (it crashed with KeyError: 'input')."""
     spec = tmp_path / "namput.yaml"
     spec.write_text("netspec: 1\nnamput: {channels: 100}\nlayers:\n  - {type: dense, units: 4}\n", encoding="utf-8")
     got, out, err = run_inprocess("check", str(spec))
     assert_clean_failure(out, err)
     # `namput` starts line 2, column 1
     assert got == 1 and has_diagnostic(out, str(spec), "NS101", 2, 1)
-    assert "did you mean `input`" in out and out.count("error[NS") == 1
+    assert "did you mean `input`" in out and out.count("error[NS") == 3
+    assert has_diagnostic(out, str(spec), "NS102", 1, 1) and "missing `input`" in out and "missing `name`" in out

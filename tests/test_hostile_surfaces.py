@@ -608,3 +608,110 @@ def test_fail_on_increase_refuses_non_amounts(sandbox, rule):
     clean(out, err)
     assert code == 2 and out == ""
     assert one_line(err).startswith(f"netspec: error: --fail-on-increase {rule}: ")
+
+
+# --- 10. analyze(dict) raises SpecError and nothing else ---------------------------------------------
+
+
+def test_analyze_dict_with_two_unknown_layers_raises_spec_error(sandbox):
+    """Without positions (a dict has none) the two layers' NS105 were one diagnostic, the second
+    layer went on to expansion with `inputs: []` and raised IndexError."""
+    import itertools
+
+    import netspec
+    from netspec.api import SpecError
+
+    base = {"netspec": 1, "name": "x", "input": {"height": 8, "width": 8, "channels": 3}}
+    for a, b, inputs in itertools.product(["foo", "relu", "add", "conv"], ["foo", "add", "concat"],
+                                          [[], [-1], ["x"], [[]], {}]):
+        spec = dict(base, layers=[{"type": a}, {"type": b, "inputs": inputs}])
+        with pytest.raises(SpecError) as info:
+            netspec.analyze(spec)
+        assert info.value.diagnostics, spec
+    with pytest.raises(SpecError) as info:
+        netspec.analyze(dict(base, layers=[{"type": "foo"}, {"type": "foo", "inputs": []}]))
+    assert [(d.code, d.path) for d in info.value.diagnostics] == [("NS105", "layers[0].type"),
+                                                                 ("NS105", "layers[1].type")]
+
+
+# --- 14. JSON of a large accepted spec is written as a stream --------------------------------------
+
+
+def test_json_of_30000_layers_in_a_16_deep_chain_streams(sandbox):
+    """30,000 layers each 16 block calls deep: a 49 MB report. Held as one document it took 838 MB;
+    streamed it fits in 256 MiB of address space (and parses, with every layer)."""
+    import resource
+
+    lines = ["netspec: 1", "name: chain", "input: {channels: 8}", "blocks:"]
+    for k in range(15):
+        lines += [f"  b{k}:", "    layers:", f"      - {{type: b{k + 1}}}"]
+    lines += ["  b15:", "    layers:", "      - {type: relu, repeat: 5000}", "layers:", "  - {type: b0, repeat: 6}"]
+    (sandbox / "chain.yaml").write_text("\n".join(lines) + "\n")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (256 * 2**20, 256 * 2**20))
+
+    proc = subprocess.run([sys.executable, "-m", "netspec", "check", "chain.yaml", "-f", "json", "-o", "r.json"],
+                          cwd=sandbox, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    clean(proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((sandbox / "r.json").read_text())
+    net = doc["files"][0]["network"]
+    assert net["totals"]["layers"] == len(net["layers"]) == 30000
+    assert len(net["layers"][-1]["source"]["calls"]) == 16
+    assert net["layers"][-1]["name"] == "b0_0.5." + "".join(f"b{k}_0." for k in range(1, 16)) + "relu_0.4999"
+
+
+def test_json_stream_matches_the_facts(sandbox):
+    """The streamed report parses to exactly file_dict of every result (report/facts.py)."""
+    from netspec.pipeline import check_path
+    from netspec.report import Report, render
+    from netspec.report.facts import file_dict
+
+    results = [check_path(str(ROOT / "specs" / name)) for name in ("tiny.yaml", "resnet18.yaml")]
+    results.append(check_path(str(HOSTILE / "duplicate_key.yaml")))
+    streamed = json.loads("".join(render("json", Report(results=results))))
+    assert streamed == {"version": 1, "files": [json.loads(json.dumps(file_dict(r))) for r in results]}
+    assert json.loads("".join(render("json", Report(results=[])))) == {"version": 1, "files": []}
+
+
+# --- 17. diff matches layers by their unique names --------------------------------------------------
+
+
+def test_diff_blames_the_right_layer_when_names_could_collide(sandbox):
+    """`conv_0` is the generated name of an unnamed conv at index 0; a layer written `conv_0` is
+    NS207, so diff never matches the wrong one."""
+    head = "netspec: 1\nname: n\ninput: {height: 8, width: 8, channels: 4}\nlayers:\n"
+    (sandbox / "base.yaml").write_text(head + "  - {type: conv, filters: 8, kernel: 3}\n  - {name: c, type: relu}\n")
+    (sandbox / "head.yaml").write_text(head + "  - {type: conv, filters: 8, kernel: 3}\n  - {name: conv_0, type: relu}\n")
+    code, out, err = run("diff", "base.yaml", "head.yaml", "-f", "json")
+    assert code == 1 and "head.yaml:6:12: error[NS207] `conv_0` is also the name" in err
+
+
+# --- 18. names that are nn.Module's internals export to a module that runs ---------------------------
+
+
+INTERNAL_NAMES = ["_modules", "_parameters", "_buffers", "_forward_hooks", "_version", "_apply", "training",
+                  "forward", "__init__", "__dict__", "state_dict", "x", "self", "torch", "class", "None"]
+
+
+def test_export_names_that_are_module_internals(sandbox):
+    """Every layer named like a member of nn.Module (private ones included) or a Python keyword gets
+    an attribute of its own; the exported file runs and its module counts what netspec counts."""
+    torch = pytest.importorskip("torch")
+    layers = "".join(f"  - {{name: {n}, type: conv, filters: 4, kernel: 1}}\n" for n in INTERNAL_NAMES)
+    (sandbox / "names.yaml").write_text("netspec: 1\nname: names\ninput: {height: 4, width: 4, channels: 4}\n"
+                                        "layers:\n" + layers)
+    code, out, err = run("export", "names.yaml", "-o", "names_model.py")
+    clean(out, err)
+    assert code == 0, err
+    namespace: dict = {}
+    exec(compile((sandbox / "names_model.py").read_text(), "names_model.py", "exec"), namespace)
+    model_class = next(v for v in namespace.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)
+                       and v is not torch.nn.Module)
+    model = model_class()
+    y = model(torch.zeros(1, 4, 4, 4))
+    assert tuple(y.shape) == (1, 4, 4, 4)
+    # 16 convs 1x1 4->4 with bias: 16 * (16 + 4) params, counted by PyTorch itself
+    assert sum(p.numel() for p in model.parameters()) == 16 * 20
+    assert len(list(model.children())) == 16

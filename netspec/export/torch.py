@@ -50,7 +50,7 @@ def sanitize(name: str) -> str:
     s = re.sub(r"\W", "_", name)
     if not s or s[0].isdigit():
         s = "layer_" + s
-    if s.startswith("__"):
+    if s.startswith("_"):  # nn.Module keeps its own state in `_modules`, `_parameters`, `_buffers`, ...
         s = "layer" + s
     if keyword.iskeyword(s) or s in MODULE_MEMBERS or s in FORWARD_NAMES:
         s += "_"
