@@ -12,6 +12,7 @@ a file name that is not UTF-8 (a lone surrogate in Python) crashes any encoder.
     CSV                     csv_cell(value)
     JSON, SARIF             json_text(s) (json.dumps escapes the rest); sarif uri: uri_path(path)
     HTML                    report/html.py: escape(s), and script_json(data) for the embedded data
+    Mermaid                 report/mermaid.py: text(s) for a quoted label, comment(s) for a %% line
 """
 
 from __future__ import annotations
