@@ -18,10 +18,11 @@ import shutil
 import stat
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
+from jsonwalk import values
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
@@ -66,16 +67,8 @@ def sandbox(tmp_path, monkeypatch):
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    from netspec.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
+    r = run_cli(*args)
+    return r.code, r.out, r.err
 
 
 def run_process(*args: str, cwd=None, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
@@ -421,7 +414,7 @@ def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
         text = (sandbox / "report.out").read_bytes().decode("utf-8")  # the report is valid UTF-8
         if fmt in ("json", "sarif"):
             assert "\\ud" not in text  # no lone surrogate, even escaped
-            shown = "\n".join(_strings(json.loads(text)))
+            shown = "\n".join(values(json.loads(text), str))
         else:
             shown = text
         if fmt != "sarif":  # SARIF names files only in results
@@ -430,17 +423,6 @@ def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
             assert "gone\\xff.yaml" in shown or "gone%FF.yaml" in shown
         if fmt == "github":
             assert "caf\\xe9.yaml" in summary.read_text(encoding="utf-8")
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
 
 
 # --- 11. limit flags have caps; stdout that cannot be written ---------------------------------------
