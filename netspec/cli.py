@@ -61,8 +61,10 @@ def _run(args: list[str]) -> int:
             return stdout_failed(exc).code
         if debug:
             raise
-        print(f"netspec: internal error [NS000]: {type(exc).__name__}: {exc} — please report this with the "
-              "spec that caused it (rerun with --debug for the traceback)", file=sys.stderr)
+        from .report.escape import visible
+
+        print(f"netspec: internal error [NS000]: {type(exc).__name__}: {visible(str(exc))} — please report this "
+              "with the spec that caused it (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 

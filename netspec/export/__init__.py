@@ -80,7 +80,9 @@ def export_command(spec: str, to: str = "torch", output: str | None = None, over
     try:
         source = to_source(result.graph)
     except ExportError as exc:
-        print(f"netspec: error: {exc}", file=sys.stderr)
+        from ..report.escape import visible
+
+        print(f"netspec: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         write_output(source, output)
