@@ -150,3 +150,41 @@ def test_zoo_round_trip(spec):
     _, result = imported(data, spec)
     problems = round_trip_problems(original, result)
     assert not problems, "\n".join(problems)
+
+
+def _chain(graph) -> bool:
+    """Every layer reads the one before it (the first, the input)."""
+    from netspec.graph import INPUT
+
+    return all(layer.inputs == ([i - 1] if i else [INPUT]) for i, layer in enumerate(graph.layers))
+
+
+@pytest.mark.parametrize("spec", ZOO)
+def test_zoo_round_trip_with_blocks(spec):
+    """--blocks counts exactly as the flat import does; a chain-shaped spec comes back with at most
+    twice its top-level entries (the original's own, counted in its file)."""
+    pytest.importorskip("torch", reason="the round trip exports with PyTorch")
+    from import_checks import exported_spec, imported, round_trip_problems, top_level_entries
+
+    original, data = exported_spec(str(ROOT / spec))
+    text, result = imported(data, spec, blocks=True)
+    problems = round_trip_problems(original, result)
+    assert not problems, "\n".join(problems)
+    if _chain(original.graph):
+        written = top_level_entries((ROOT / spec).read_text())
+        assert top_level_entries(text) <= 2 * written, text
+
+
+def test_resnet50_imports_as_a_person_writes_it():
+    """Two bottleneck blocks (with and without the projection shortcut), called per stage with
+    repeat: 12 top-level entries for the original's 8, every count exact."""
+    pytest.importorskip("torch", reason="the round trip exports with PyTorch")
+    from import_checks import exported_spec, imported, top_level_entries
+
+    _, data = exported_spec(str(ROOT / "specs" / "resnet50.yaml"))
+    text, result = imported(data, "resnet50", blocks=True)
+    assert top_level_entries(text) == 12, text
+    blocks = text.split("\nblocks:\n", 1)[1].split("\nlayers:\n", 1)[0]
+    assert blocks.count("    layers:\n") == 2
+    assert "repeat: 5" in text  # layer3's five bottlenecks after the first
+    assert result.totals.params == 25_557_032 and result.totals.maccs == 4_089_184_256  # torchvision's figures

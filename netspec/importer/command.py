@@ -153,6 +153,12 @@ def import_command(source: str | None, output: str | None = None, torch_factory:
         for p in exc.problems:
             _say(p.render(label))
         return EXIT_USAGE if getattr(exc, "usage", False) else EXIT_PROBLEMS
+    except MemoryError:
+        _say(Problem("out of memory while reading the model (is it larger than this machine can hold?)").render(label))
+        return EXIT_PROBLEMS
+    except RecursionError:
+        _say(Problem("the model is nested too deeply to read").render(label))
+        return EXIT_PROBLEMS
     for p in problems:
         _say(p.render(label))
     if fatal or text is None:

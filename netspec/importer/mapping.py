@@ -50,6 +50,7 @@ class Val:
     pad: tuple | None = None  # a pending (t, b, l, r) Pad, folded into the next window op
     pad_value: float = 0.0
     pad_node: object = None
+    shuffle: tuple | None = None  # a channel shuffle under way: (groups, transposed?, the Reshape node)
 
     def onnx_shape(self) -> tuple:
         return tuple(1 if a is None else self.shape[a] for a in self.axes)
@@ -84,6 +85,7 @@ class Layer:
     note: str | None = None
     nodes: list[str] = field(default_factory=list)
     generic: bool = False  # named after its op type only (may take the name of a fused node)
+    padding_options: list | None = None  # ways to write its padding (None: left out, meaning `same`)
 
 
 def default_layout(shape: tuple):
@@ -159,14 +161,18 @@ class Builder:
         self.index[layer.name] = layer
         return layer
 
-    def data(self, node, i: int = 0) -> Val:
+    def data(self, node, i: int = 0, shuffle_ok: bool = False) -> Val:
         name = node.input[i] if i < len(node.input) else ""
         val = self.vals.get(name)
         if val is None:
             raise Unsupported(f"input {i + 1} is not an activation netspec can follow")
+        if val.shuffle is not None and not shuffle_ok:
+            raise Unsupported("a Reshape of the channels into groups that is no channel shuffle", val.shuffle[2])
         return val
 
     def no_pad(self, val: Val) -> Val:
+        if val.shuffle is not None:
+            raise Unsupported("a Reshape of the channels into groups that is no channel shuffle", val.shuffle[2])
         if val.pad is not None:
             raise Unsupported("a Pad with no convolution or pool after it (netspec has no pad layer)", val.pad_node)
         return val
@@ -376,7 +382,8 @@ def _window(m: Mapper, node, a: dict, x: Val, k: tuple) -> tuple:
     return s, d, (t, b, l, r)
 
 
-def _window_attrs(k, s, d, pads, h, w, same_default: bool, stride_default) -> dict:
+def _window_attrs(k, s, d, pads, h, w, same_default: bool, stride_default) -> tuple[dict, list]:
+    """The attributes of a window op, and the ways its padding may be written (for --blocks)."""
     out = {"kernel": _pair_text(*k)}
     if s != stride_default:
         out["stride"] = _pair_text(*s)
@@ -388,7 +395,10 @@ def _window_attrs(k, s, d, pads, h, w, same_default: bool, stride_default) -> di
         out["padding"] = padding_text(t, b, l, r)
     if d != (1, 1):
         out["dilation"] = _pair_text(*d)
-    return out
+    options = [out.get("padding")]
+    if same_default and is_same:
+        options.append(padding_text(t, b, l, r))
+    return out, options
 
 
 def conv(m: Mapper, node, a: dict) -> None:
@@ -399,6 +409,12 @@ def conv(m: Mapper, node, a: dict) -> None:
         return conv1d(m, node, a, x, wdims, bias)
     if len(wdims) != 4:
         raise Unsupported(f"a {len(wdims) - 2}-D convolution (netspec has 2-D convolutions)")
+    if x.is_vector() and len(x.axes) == 3 and x.pad is None and _pointwise(a, wdims):
+        if wdims[1] != x.shape[0]:
+            raise Unsupported(f"its weight {list(wdims)} does not fit the {x.shape[0]} input channels")
+        layer = m.add(node, "dense", {"units": wdims[0]}, [x.ref], (wdims[0],), bias=bias)
+        m.vals[node.output[0]] = Val(layer.name, (wdims[0],), x.axes, node.output[0])
+        return
     if not x.is_nchw():
         raise Unsupported("its input is not laid out as an NCHW image")
     if x.pad is not None and x.pad_value != 0:
@@ -408,7 +424,9 @@ def conv(m: Mapper, node, a: dict) -> None:
     f, k = wdims[0], tuple(a.get("kernel_shape", wdims[2:]))
     g = a.get("group", 1)
     s, d, pads = _window(m, node, a, x, k)
-    window = _window_attrs(k, s, d, pads, h, w, True, (1, 1))
+    if c != wdims[1] * g:
+        raise Unsupported(f"its weight {list(wdims)} in {g} group(s) does not fit the {c} input channels")
+    window, options = _window_attrs(k, s, d, pads, h, w, True, (1, 1))
     if g == c and c > 1 and f % c == 0:
         type_, attrs = "depthwise", window
         if f != c:
@@ -417,15 +435,22 @@ def conv(m: Mapper, node, a: dict) -> None:
         type_, attrs = "conv", {"filters": f, **window}
         if g != 1:
             attrs["groups"] = g
-    m.emit(node, type_, attrs, x, bias=bias)
+    m.emit(node, type_, attrs, x, bias=bias, padding_options=options)
+
+
+def _pointwise(a: dict, wdims) -> bool:
+    """A 1x1 convolution without stride, padding, dilation or groups: a dense layer per position."""
+    return (all(k == 1 for k in wdims[2:]) and all(v == 1 for v in a.get("strides", (1,)))
+            and not any(a.get("pads", ())) and all(v == 1 for v in a.get("dilations", (1,)))
+            and a.get("group", 1) == 1 and a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET", b"VALID", "VALID"))
 
 
 def conv1d(m: Mapper, node, a, x: Val, wdims, bias: bool) -> None:
     """A 1x1 Conv1d on a sequence is a dense layer on its channels (netspec's export writes one)."""
-    trivial = (tuple(wdims[2:]) == (1,) and tuple(a.get("strides", (1,))) == (1,) and a.get("group", 1) == 1
-               and not any(a.get("pads", ())) and tuple(a.get("dilations", (1,))) == (1,) and x.pad is None)
-    if not (trivial and x.is_ncl()):
+    if not (_pointwise(a, wdims) and x.pad is None and x.is_ncl()):
         raise Unsupported("a 1-D convolution (netspec has 2-D convolutions; a 1x1 one maps to dense)")
+    if wdims[1] != x.shape[-1]:
+        raise Unsupported(f"its weight {list(wdims)} does not fit the {x.shape[-1]} input channels")
     m.emit(node, "dense", {"units": wdims[0]}, x, bias=bias)
 
 
@@ -438,6 +463,8 @@ def conv_transpose(m: Mapper, node, a: dict) -> None:
     if a.get("group", 1) != 1:
         raise Unsupported("a grouped transposed convolution (netspec's deconv has no groups)")
     h, w, c = x.shape
+    if wdims[0] != c:
+        raise Unsupported(f"its weight {list(wdims)} does not fit the {c} input channels")
     k = tuple(a.get("kernel_shape", wdims[2:]))
     s = tuple(a.get("strides", (1, 1)))
     d = tuple(a.get("dilations", (1, 1)))
@@ -463,6 +490,8 @@ def conv_transpose(m: Mapper, node, a: dict) -> None:
 def batch_norm(m: Mapper, node, a: dict) -> None:
     x = m.no_pad(m.data(node))
     m.channel_check(x, 1, "a batch norm")
+    if m.weight(node, 1) != (x.shape[-1],):
+        raise Unsupported(f"its scale {list(m.weight(node, 1))} does not fit the {x.shape[-1]} channels")
     layer = m.fusable(x)
     if layer is not None and not layer.batchnorm and layer.activation is None:
         layer.batchnorm = True
@@ -612,7 +641,7 @@ def pool(kind: str):
         h, w, _ = x.shape
         k = tuple(a["kernel_shape"])
         s, d, pads = _window(m, node, a, x, k)
-        attrs = _window_attrs(k, s, d, pads, h, w, False, k)
+        attrs, _ = _window_attrs(k, s, d, pads, h, w, False, k)
         if a.get("ceil_mode", 0):
             attrs["ceil_mode"] = True
         m.emit(node, kind, attrs, x)
@@ -670,8 +699,11 @@ def _to_vector(m: Mapper, node, x: Val) -> None:
 
 
 def reshape(m: Mapper, node, a: dict) -> None:
-    x = m.no_pad(m.data(node))
+    x = m.data(node, shuffle_ok=True)
     out = m.out_shape(node)
+    if x.shuffle is not None or (x.is_nchw() and x.pad is None and len(out) == 5):
+        return _shuffle(m, node, x, out)
+    x = m.no_pad(x)
     if len(out) == 2 and out[1] == math.prod(x.shape):
         return _to_vector(m, node, x)
     if len(x.shape) == 1 and sorted(d for d in out[1:] if d != 1) == [x.shape[0]]:
@@ -679,9 +711,35 @@ def reshape(m: Mapper, node, a: dict) -> None:
     raise Unsupported(f"a Reshape from {x.onnx_shape()} to {tuple(out[1:])} that is no flatten")
 
 
+def _shuffle(m: Mapper, node, x: Val, out: tuple) -> None:
+    """ShuffleNet's channel shuffle, as torchvision writes it: Reshape (N, g, C/g, H, W), Transpose
+    of the two group axes, Reshape back to (N, C, H, W)."""
+    h, w, c = x.shape
+    if x.shuffle is None:
+        if out[1] * out[2] != c or tuple(out[3:]) != (h, w):
+            raise Unsupported(f"a Reshape from {x.onnx_shape()} to {tuple(out[1:])} that is no channel shuffle")
+        m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0], shuffle=(out[1], False, node))
+        return
+    groups, swapped, _ = x.shuffle
+    if tuple(out[1:]) != x.onnx_shape():
+        raise Unsupported(f"a Reshape of grouped channels to {tuple(out[1:])} (a channel shuffle ends at "
+                          f"{x.onnx_shape()})")
+    if not swapped:
+        return m.alias(node, Val(x.ref, x.shape, x.axes, x.tensor), x.axes)
+    layer = m.add(node, "channel_shuffle", {"groups": groups}, [x.ref], x.shape)
+    m.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+
+
 def transpose(m: Mapper, node, a: dict) -> None:
-    x = m.data(node)
+    x = m.data(node, shuffle_ok=True)
     perm = a.get("perm", list(range(len(x.axes), -1, -1)))
+    if x.shuffle is not None:
+        if list(perm) != [0, 2, 1, 3, 4]:
+            raise Unsupported("a Transpose of grouped channels that is no channel shuffle")
+        groups, swapped, reshape_node = x.shuffle
+        m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0],
+                                     shuffle=(groups, not swapped, reshape_node))
+        return
     if perm[0] != 0 or x.pad is not None:
         raise Unsupported("a Transpose that moves the batch axis")
     m.alias(node, x, tuple(x.axes[p - 1] for p in perm[1:]))
@@ -772,7 +830,11 @@ def gemm(m: Mapper, node, a: dict) -> None:
     if a.get("transA", 0) or not x.is_vector() or any(ax is not None for ax in x.axes[1:]):
         raise Unsupported("a Gemm whose first operand is not a batch of vectors")
     wdims = m.weight(node, 1)
-    j = wdims[0] if a.get("transB", 0) else wdims[1]
+    if len(wdims) != 2:
+        raise Unsupported(f"a Gemm with a {len(wdims)}-D weight")
+    i, j = wdims[::-1] if a.get("transB", 0) else wdims
+    if i != x.shape[0]:
+        raise Unsupported(f"its weight {list(wdims)} does not fit the {x.shape[0]} input features")
     bias = len(node.input) > 2 and bool(node.input[2])
     if bias:
         m.weight(node, 2) if node.input[2] in m.g.weights else m.const(node, 2)
@@ -789,6 +851,8 @@ def matmul(m: Mapper, node, a: dict) -> None:
         raise Unsupported(f"a MatMul with a {len(wdims)}-D weight")
     if len(x.axes) and x.channel_axis != len(x.axes):
         raise Unsupported("a MatMul over an axis that is not the channels")
+    if wdims[0] != x.shape[-1]:
+        raise Unsupported(f"its weight {list(wdims)} does not fit the {x.shape[-1]} input features")
     shape = (*x.shape[:-1], wdims[1])
     layer = m.add(node, "dense", {"units": wdims[1]}, [x.ref], shape, bias=False)
     m.vals[node.output[0]] = Val(layer.name, shape, x.axes, node.output[0])
@@ -830,7 +894,8 @@ def layer_norm(m: Mapper, node, a: dict) -> None:
     if a.get("axis", -1) % rank != rank - 1:
         raise Unsupported("a layer norm over more than the last axis")
     m.channel_check(x, -1, "a layer norm")
-    m.weight(node, 1)
+    if m.weight(node, 1) != (x.shape[-1],):
+        raise Unsupported(f"its scale {list(m.weight(node, 1))} does not fit the {x.shape[-1]} channels")
     if len(node.input) < 3 or not node.input[2]:
         raise Unsupported("a layer norm without a bias (netspec's layernorm has 2*C parameters)")
     m.weight(node, 2)

@@ -68,9 +68,11 @@ def read_file(path: str, max_size: int = MAX_FILE_SIZE) -> onnx.ModelProto:
                                      "(raise it with --max-file-size)")])
     try:
         with open(path, "rb") as fh:
-            data = fh.read(max_size + 1)
+            data = fh.read(st.st_size + 1)  # never a buffer of the limit's size
     except OSError as exc:
         raise ImportFailure([Problem(f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > max_size:  # it grew while we looked
+        raise ImportFailure([Problem(f"the file is over the limit of {max_size:,} bytes")])
     return parse(data, os.path.dirname(os.path.abspath(path)))
 
 
@@ -305,9 +307,14 @@ def prepare(model: onnx.ModelProto) -> tuple[OnnxGraph, list[Problem]]:
     return g, []
 
 
+STANDARD = ("", "ai.onnx")
+
+
 def infer(g: OnnxGraph, model: onnx.ModelProto, nodes: list) -> Problem | None:
     """ONNX shape inference on a light copy of the graph: the nodes still to map, the folded
-    constants as initializers, the weights as inputs of their shape (their data is never copied)."""
+    constants as initializers, the weights as inputs of their shape (their data is never copied).
+    Nodes of other domains are left out (ONNX cannot infer them; the mapping names them)."""
+    nodes = [n for n in nodes if n.domain in STANDARD]
     graph = model.graph
     needed = {n for node in nodes for n in node.input if n}
     light = onnx.helper.make_graph(

@@ -1,0 +1,55 @@
+"""The import round trip over generated networks: the random chains of tests/test_torch_generated.py
+(every conv/pool padding form, strides, dilations, groups, ceil_mode, deconv crops, fused batch
+norm and activations, add and concat) go spec -> PyTorch -> ONNX -> spec, and the imported spec
+must have the original's params, MACCs and output shape exactly, with and without --blocks (a
+chain-shaped one with --blocks in at most twice the original's entries). Seeded: every run imports
+the same networks; at least 50 of them must be networks netspec accepts (the rest both netspec and
+PyTorch refuse, so there is nothing to export).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("onnx", reason="netspec import needs onnx: pip install 'netspec-cli[onnx]'")
+pytest.importorskip("torch", reason="the round trip exports with PyTorch")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from import_checks import imported, onnx_of_graph, round_trip_problems, top_level_entries  # noqa: E402
+from test_torch_generated import networks, to_yaml  # noqa: E402
+
+from netspec.pipeline import check_text  # noqa: E402
+
+EXAMPLES = 120  # of which >= 50 are accepted by netspec (the generator also writes impossible ones)
+
+
+def round_trip(net: dict) -> bool:
+    """True when netspec accepts the network and its import is exact; False when netspec refuses it."""
+    text = to_yaml(net)
+    original = check_text(text)
+    if original.graph is None:
+        return False
+    data = onnx_of_graph(original.graph)
+    for blocks in (False, True):
+        imported_text, result = imported(data, "generated", blocks=blocks)
+        problems = round_trip_problems(original, result)
+        assert not problems, f"{'--blocks ' if blocks else ''}round trip of\n{text}\n" + "\n".join(problems) \
+            + "\nimported:\n" + imported_text
+        chain = all(not layer.get("inputs") for layer in net["layers"])
+        if blocks and chain:
+            assert top_level_entries(imported_text) <= 2 * len(net["layers"]), imported_text
+    return True
+
+
+def test_generated_networks_round_trip():
+    accepted = []
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(networks())
+    def check(net):
+        if round_trip(net):
+            accepted.append(net)
+
+    check()
+    assert len(accepted) >= 50, f"only {len(accepted)} of {EXAMPLES} generated networks were valid"
