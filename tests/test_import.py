@@ -130,6 +130,15 @@ def test_usage_errors(cli, tmp_path):
     assert run.code == 1 and "cannot read" in run.err
 
 
+def test_importing_a_file_never_imports_torch(onnx_file):
+    path = onnx_file(conv_net(helper.make_node("Identity", ["r"], ["y"])))
+    probe = ("import sys\nfrom netspec.cli import main\n"
+             f"try:\n    main(['import', {path!r}])\nexcept SystemExit:\n    pass\n"
+             "print('torch' in sys.modules, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stderr.strip().splitlines()[-1] == "False", out.stderr
+
+
 def test_check_never_imports_onnx():
     probe = ("import sys\nfrom netspec.cli import main\n"
              "try:\n    main(['check', 'specs/tiny.yaml', '-q'])\nexcept SystemExit:\n    pass\n"
@@ -144,10 +153,9 @@ def test_check_never_imports_onnx():
 @pytest.mark.parametrize("spec", ZOO)
 def test_zoo_round_trip(spec):
     pytest.importorskip("torch", reason="the round trip exports with PyTorch")
-    from import_checks import exported_spec, imported, round_trip_problems
+    from import_checks import round_trip_problems, zoo_import
 
-    original, data = exported_spec(str(ROOT / spec))
-    _, result = imported(data, spec)
+    original, _, result = zoo_import(str(ROOT / spec))
     problems = round_trip_problems(original, result)
     assert not problems, "\n".join(problems)
 
@@ -164,10 +172,9 @@ def test_zoo_round_trip_with_blocks(spec):
     """--blocks counts exactly as the flat import does; a chain-shaped spec comes back with at most
     twice its top-level entries (the original's own, counted in its file)."""
     pytest.importorskip("torch", reason="the round trip exports with PyTorch")
-    from import_checks import exported_spec, imported, round_trip_problems, top_level_entries
+    from import_checks import round_trip_problems, top_level_entries, zoo_import
 
-    original, data = exported_spec(str(ROOT / spec))
-    text, result = imported(data, spec, blocks=True)
+    original, text, result = zoo_import(str(ROOT / spec), blocks=True)
     problems = round_trip_problems(original, result)
     assert not problems, "\n".join(problems)
     if _chain(original.graph):

@@ -938,6 +938,14 @@ HANDLERS = {
 }
 
 
+# The netspec layer types the mapping writes (and those an export to ONNX drops, which cost nothing):
+# a spec using other types cannot come back through ONNX until a handler writes them.
+PRODUCES = frozenset({"conv", "depthwise", "deconv", "dense", "batchnorm", "layernorm", "add", "multiply", "concat",
+                      "maxpool", "avgpool", "global_avgpool", "global_maxpool", "flatten", "upsample",
+                      "channel_shuffle", "identity", *ACTIVATIONS.values(), "relu6", "hsigmoid", "softmax", "swish"})
+VANISH = frozenset({"dropout", "identity", "separable"})  # separable: a depthwise and a 1x1 conv in ONNX
+
+
 def map_graph(g: OnnxGraph) -> Mapper:
     m = Mapper(g)
     m.run()
