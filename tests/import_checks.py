@@ -47,9 +47,15 @@ def zoo_import(path: str, blocks: bool = False):
 
     from netspec.importer.mapping import PRODUCES, VANISH
 
-    original, data = exported_spec(path)
-    used = {t for layer in original.graph.layers for t in (layer.type, *layer.fused)}
+    original = check_path(path)
+    used = {t for layer in original.graph.layers for t in (layer.type, *layer.fused)} if original.graph else set()
     missing = sorted(used - PRODUCES - VANISH)
+    try:
+        original, data = exported_spec(path)
+    except Exception as exc:  # noqa: BLE001  (PyTorch's exporter on a layer type the import does not know)
+        if missing:
+            pytest.skip(f"the import writes no {', '.join(missing)} yet (ONNX export: {type(exc).__name__})")
+        raise
     if missing:
         text, _, problems, _ = build_spec(parse(data), None, None, path, blocks, False)
         if text is None:
