@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 STDOUT = "-"
 
@@ -116,11 +117,29 @@ def is_output_failure(exc: BaseException) -> bool:
 
 
 def write_file(path: str, chunks: Iterable[str]) -> None:
-    """Write `chunks` to `path` through a temporary file renamed over it.
+    """Write `chunks` to `path` through a temporary file renamed over it (see `open_output`)."""
+    with open_output(path) as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+
+
+@contextmanager
+def open_output(path: str | None):
+    """A text stream for a report written piece by piece (a sweep streams its rows): standard
+    output (None or "-"), or a temporary file in the target's folder, flushed, synced and renamed
+    over `path` once the body is done, so a failure leaves the old file as it was.
 
     A symlink is written through (its target is replaced, the link stays); a target that is not a
-    regular file (/dev/null, a FIFO, /dev/stdout) cannot be replaced and is written directly.
+    regular file (/dev/null, a FIFO, /dev/stdout) cannot be replaced and is written directly. An
+    OSError of writing is a usage error naming the file (exit 2), never a traceback.
     """
+    if path is None or path == STDOUT:
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except OSError as exc:
+            raise stdout_failed(exc) from None
+        return
     try:
         target = os.path.realpath(path)
         try:
@@ -131,23 +150,23 @@ def write_file(path: str, chunks: Iterable[str]) -> None:
             raise IsADirectoryError(21, "Is a directory")
         if st is not None and not stat.S_ISREG(st.st_mode):
             with open(target, "w", encoding="utf-8", errors="backslashreplace") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
+                yield fh
             return
-        _replace(target, chunks, None if st is None else stat.S_IMODE(st.st_mode))
+        with _replacing(target, None if st is None else stat.S_IMODE(st.st_mode)) as fh:
+            yield fh
     except OSError as exc:
         raise _usage_error(f"cannot write {_show(path)}: {exc.strerror or exc}") from None
     except ValueError as exc:  # a NUL in the path
         raise _usage_error(f"cannot write {_show(path)}: {exc}") from None
 
 
-def _replace(target: str, chunks: Iterable[str], mode: int | None) -> None:
+@contextmanager
+def _replacing(target: str, mode: int | None):
     folder, base = os.path.split(target)
     fd, temp = _create_temp(folder or ".", base)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         if mode is not None:

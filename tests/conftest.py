@@ -34,6 +34,33 @@ def run_cli(*args: str) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+def file_tree(root: Path) -> dict:
+    """Every file below `root` (but caches and .git) with its size, mtime and type: compared before
+    and after a hostile test, it shows any file created, changed or removed."""
+    import os
+    import stat
+
+    out = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks")]
+        for n in names:
+            p = Path(folder, n)
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out[str(p)] = (st.st_size, st.st_mtime_ns, stat.S_IFMT(st.st_mode))
+    return out
+
+
+@pytest.fixture
+def untouched_repo():
+    """Fails the test if it created, changed or removed a file of the repository."""
+    before = file_tree(ROOT)
+    yield
+    assert file_tree(ROOT) == before, "a file of the repository was created, changed or removed"
+
+
 @pytest.fixture
 def cli():
     return run_cli

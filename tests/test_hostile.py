@@ -23,6 +23,11 @@ from pathlib import Path
 
 import pytest
 
+# Every test here also checks that no file of the repository was created, changed or removed
+# (conftest.untouched_repo); the scripted cases in tests/test_hostile_surfaces.py check their
+# temporary directory's surroundings too.
+pytestmark = pytest.mark.usefixtures("untouched_repo")
+
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 PWNED = Path("/tmp/netspec-hostile-pwned")

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import file_tree, run_cli
 from jsonwalk import values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,29 +39,14 @@ layers:
 # c1: 3*3*4*8 + 8 = 296 params; fc: 8*10 + 10 = 90; total 386.
 
 
-def _tree(root: Path, skip: Path | None = None) -> dict:
-    out = {}
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks")
-                   and (skip is None or Path(folder, d) != skip)]
-        for n in names:
-            p = Path(folder, n)
-            try:
-                st = p.lstat()
-            except OSError:
-                continue
-            out[str(p)] = (st.st_size, st.st_mtime_ns, stat.S_IFMT(st.st_mode))
-    return out
-
-
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
     """cwd = a fresh temporary directory; afterwards, nothing outside it was touched."""
     monkeypatch.chdir(tmp_path)
-    before_repo = _tree(ROOT)
+    before_repo = file_tree(ROOT)
     before_tmp = sorted(p.name for p in tmp_path.parent.iterdir() if p != tmp_path)
     yield tmp_path
-    assert _tree(ROOT) == before_repo, "a file of the repository was created, changed or removed"
+    assert file_tree(ROOT) == before_repo, "a file of the repository was created, changed or removed"
     assert sorted(p.name for p in tmp_path.parent.iterdir() if p != tmp_path) == before_tmp
     assert not PWNED.exists()
 
@@ -697,3 +682,131 @@ def test_export_names_that_are_module_internals(sandbox):
     # 16 convs 1x1 4->4 with bias: 16 * (16 + 4) params, counted by PyTorch itself
     assert sum(p.numel() for p in model.parameters()) == 16 * 20
     assert len(list(model.children())) == 16
+
+
+# --- sweep: the protections check has (items 1, 2, 4, 5, 6, 7) ---------------------------------------
+
+SWEPT = SPEC.replace("filters: 8", 'filters: "${w}"').replace("name: small\n", "name: small\nparams: {w: 8}\n")
+# c1 with w filters: 3*3*4*w + w params; fc: 10*w + 10 -> w = 8: 296 + 90 = 386, w = 4: 148 + 50 = 198
+
+
+def test_sweep_output_that_is_an_input_is_refused(sandbox):
+    (sandbox / "v.yaml").write_text(SWEPT)
+    (sandbox / "budget.yaml").write_text("budget: {params: 1M}\n")
+    os.symlink("v.yaml", sandbox / "link.yaml")
+    for target, what in (("v.yaml", "spec v.yaml"), ("link.yaml", "spec v.yaml"), ("budget.yaml", "budget file")):
+        code, out, err = run("sweep", "v.yaml", "-s", "w=4,8", "--budget-file", "budget.yaml", "-o", target)
+        clean(out, err)
+        assert code == 2 and out == ""
+        assert one_line(err).startswith(f"netspec: error: --output-file {target} is the {what}"), err
+    assert (sandbox / "v.yaml").read_text() == SWEPT
+    assert (sandbox / "budget.yaml").read_text() == "budget: {params: 1M}\n"
+
+
+def test_sweep_report_is_written_atomically(sandbox, monkeypatch):
+    (sandbox / "v.yaml").write_text(SWEPT)
+    (sandbox / "r.csv").write_text("old report\n")
+    import netspec.outfile
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(netspec.outfile.os, "fsync", full)
+        code, out, err = run("sweep", "v.yaml", "-s", "w=4,8", "-f", "csv", "-o", "r.csv")
+    clean(out, err)
+    assert code == 2 and one_line(err) == "netspec: error: cannot write r.csv: No space left on device"
+    assert (sandbox / "r.csv").read_text() == "old report\n"
+    assert sorted(p.name for p in sandbox.iterdir()) == ["r.csv", "v.yaml"]
+    code, out, err = run("sweep", "v.yaml", "-s", "w=4,8", "-f", "csv", "-o", "r.csv")
+    assert code == 0 and out == "" and err == ""
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO((sandbox / "r.csv").read_text())))
+    # MACCs: c1 8*8 positions * 3*3*4 * w, fc 8*8 positions * w * 10 -> 2,944 w
+    assert [(r["w"], r["params"], r["maccs"]) for r in rows] == [("4", "198", "11776"), ("8", "386", "23552")]
+
+
+def test_sweep_reads_the_spec_as_check_does(sandbox):
+    """A FIFO would block the read, /dev/zero never ends, a huge file is read whole: each is refused
+    before reading, as `check` refuses it (a subprocess, so a hang is a timeout, not a stuck suite)."""
+    os.mkfifo(sandbox / "fifo.yaml")
+    with open(sandbox / "big.yaml", "wb") as fh:
+        fh.truncate(10 * 2**20 + 1)
+    for path, says in (("fifo.yaml", "fifo.yaml:1:1: [NS001] fifo.yaml is not a regular file"),
+                       ("/dev/zero", "/dev/zero:1:1: [NS001] /dev/zero is not a regular file"),
+                       ("big.yaml", "big.yaml:1:1: [NS010] the file is 10,485,761 bytes, over the limit")):
+        proc = run_process("sweep", path, "-s", "w=4,8", cwd=sandbox, timeout=30, text=True)
+        clean(proc.stdout, proc.stderr)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert one_line(proc.stderr).startswith("netspec: error: " + says), proc.stderr
+
+
+def test_sweep_escapes_user_text_per_format(sandbox):
+    """A file name and param values that would be markup, a formula or a second line: code spans in
+    markdown, a leading `'` in CSV, one visible line in text."""
+    import csv
+
+    name = "`<img src=x>` @octocat.yaml"
+    (sandbox / name).write_text(SWEPT)
+    args = ("sweep", name, "-s", "w=`<img src=x>`@a,=1+2,a\n::error::x,8")
+    code, md, err = run(*args, "-f", "markdown")
+    clean(md, err)
+    assert code == 0
+    html = _html(md)
+    assert all(d not in _outside_code(html) for d in ("<img", "@octocat")), html
+    assert "<code>`&lt;img src=x&gt;` @octocat.yaml</code>" in html
+    assert html.count("<tr>") == 1 + 4  # the header and four points: nothing broke a row
+    code, text_csv, err = run(*args, "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(text_csv)))
+    assert [r["w"] for r in rows] == ["`<img src=x>`@a", "'=1+2", "a\\n::error::x", "8"]
+    assert rows[0]["diagnostic"].startswith("`<img") and rows[3]["params"] == "386"
+    code, text, err = run(*args)
+    assert len(text.splitlines()) == 1 + 4 + 1 and not any(line.startswith("::") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "markdown", "html"])
+def test_sweep_file_names_that_are_not_utf8(sandbox, fmt):
+    (sandbox / NOT_UTF8).write_text(SWEPT)
+    for out_file in ("report.out", None):
+        code, out, err = run("sweep", NOT_UTF8, "-s", "w=0,8", "-f", fmt, *(["-o", out_file] if out_file else []))
+        clean(out, err)
+        assert code == 0 and err == ""
+        text = (sandbox / "report.out").read_bytes().decode("utf-8") if out_file else out
+        text.encode("utf-8")  # no lone surrogate: the report is valid UTF-8
+        if fmt == "json":
+            doc = json.loads(text)
+            assert doc["spec"] == "caf\\xe9.yaml" and doc["rows"][0]["diagnostic"]["file"] == "caf\\xe9.yaml"
+        else:  # the point w=0 fails, and its diagnostic names the file (HTML: inside JSON, so \\)
+            assert ("caf\\\\xe9.yaml" if fmt == "html" else "caf\\xe9.yaml") in text
+
+
+def test_import_messages_are_one_line_each(sandbox):
+    """`netspec import`: the model's file name and op type are the user's text, printed escaped."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
+    node = helper.make_node("Erf", ["x"], ["y"], name="n\n::error::node")  # no netspec layer computes Erf
+    name = "m\n::error file=forged.yaml,line=1::pwned\x1b[2J.onnx"
+    onnx.save(helper.make_model(helper.make_graph([node], "g", [x], [y])), str(sandbox / name))
+    code, out, err = run("import", name, "-o", "out.yaml")
+    clean(out, err)
+    assert code == 1 and out == "" and not (sandbox / "out.yaml").exists()
+    lines = err.splitlines()
+    assert len(lines) == 2 and not any(line.startswith("::") or "\x1b" in line for line in lines), err
+    assert lines[0].startswith("m\\n::error file=forged.yaml,line=1::pwned\\x1b[2J.onnx: error: node 'n\\n::error::node'")
+
+
+def test_device_profile_text_is_one_line_each(sandbox):
+    """`netspec devices --device-file`: a profile's name and title are the user's text (a team's
+    profile can come with a pull request): one visible line each, no escape sequence."""
+    profile = (ROOT / "netspec" / "devices" / "a100-sxm4-80gb.yaml").read_text(encoding="utf-8")
+    profile = profile.replace("name: a100-sxm4-80gb", 'name: "evil\\n::error file=x,line=1::pwned\\e[2J"')
+    (sandbox / "dev.yaml").write_text(profile)
+    code, out, err = run("devices", "--device-file", "dev.yaml")
+    clean(out, err)
+    assert code == 0
+    assert not any(line.startswith("::") or "\x1b" in line for line in out.splitlines())
+    assert "evil\\n::error file=x,line=1::pwned\\x1b[2J — NVIDIA A100" in out

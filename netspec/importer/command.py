@@ -21,7 +21,11 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr)
+    """One line on stderr: node names, op types and paths come from the model file or the command
+    line, so they are shown escaped (report/escape.py), never as raw control characters."""
+    from ..report.escape import visible
+
+    print(visible(message), file=sys.stderr)
 
 
 def spec_name(explicit: str | None, output: str | None, graph_name: str, source: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .escape import visible
 
 
 def _amount(f) -> str:
@@ -51,7 +52,8 @@ def text(devices) -> str:
         out.append("")
     out.append(f"{len(devices)} device profile{'s' if len(devices) != 1 else ''}. Peaks are dense; UNVERIFIED "
                "marks a figure no stored source states (an assumption or a derivation, said beside it).")
-    return "\n".join(out) + "\n"
+    # a profile's names, titles and notes are the user's text: each line one visible line
+    return "\n".join(visible(line.rstrip()) for line in out) + "\n"
 
 
 def as_json(devices) -> str:

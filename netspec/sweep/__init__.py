@@ -66,7 +66,12 @@ def run_sweep(spec: str, set_: list[str], random: Optional[int] = None, seed: Op
         raise usage_error(f"--pareto/--size: {exc}") from None
     if pareto and not 2 <= len(minimise) <= 3:
         raise usage_error("--pareto takes 2 or 3 metrics to minimise (the maximised one is --size, default params)")
-    text, path = _read_spec(spec)
+    from ..outfile import refuse_clash
+    from ..pipeline import STDIN
+
+    refuse_clash(output_file, [("spec", "/dev/stdin" if spec == STDIN else spec), ("budget file", budget_file),
+                               ("device file", device_file)])
+    text, path = _read_spec(spec, options.limits)
     _check_names(text, path, names + tuple(options.overrides), options.limits)
 
     from .evaluate import Setup
@@ -93,23 +98,23 @@ def run_sweep(spec: str, set_: list[str], random: Optional[int] = None, seed: Op
     return EXIT_OK if found else EXIT_PROBLEMS
 
 
-def _read_spec(spec: str) -> tuple[str, str]:
-    from ..loader import decode_spec
+def _read_spec(spec: str, limits) -> tuple[str, str]:
+    """The spec's text, read as `check` reads it: a regular file (no FIFO, device or /proc file) or
+    standard input, at most the file-size limit, UTF-8; anything else is a usage error."""
+    from ..loader import decode_spec, read_text
     from ..pipeline import STDIN, STDIN_NAME
 
-    try:
-        if spec == STDIN:
-            raw, path = sys.stdin.buffer.read(), STDIN_NAME
-        else:
-            with open(spec, "rb") as fh:
-                raw, path = fh.read(), spec
-    except OSError as exc:
-        raise usage_error(f"cannot read {spec}: {exc.strerror or exc}") from None
-    from ..loader import DEFAULT_LIMITS
-
-    text, problem = decode_spec(raw, DEFAULT_LIMITS, path)
+    if spec == STDIN:
+        path = STDIN_NAME
+        try:
+            text, problem = decode_spec(sys.stdin.buffer.read(limits.max_file_size + 1), limits, "standard input")
+        except OSError as exc:
+            raise usage_error(f"cannot read standard input: {exc.strerror or exc}") from None
+    else:
+        path = spec
+        text, problem = read_text(spec, limits)
     if problem is not None:
-        raise usage_error(f"{path}: [{problem.code}] {problem.message}")
+        raise usage_error(f"{path}:{problem.line}:{problem.column}: [{problem.code}] {problem.message}")
     return text, path
 
 
@@ -171,13 +176,9 @@ def _write(sweep, rows, output_format: str, output_file: Optional[str], tracker)
     from .front import pareto as front_of
     from .report import STREAMING, WRITERS
 
-    out = sys.stdout
-    if output_file is not None:
-        try:
-            out = open(output_file, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise usage_error(f"cannot write {output_file}: {exc.strerror or exc}") from None
-    try:
+    from ..outfile import open_output
+
+    with open_output(output_file) as out:
         if output_format in STREAMING and not sweep.minimise:
             tally = WRITERS[output_format](out, sweep, rows, None, tracker)
             front = None
@@ -196,7 +197,4 @@ def _write(sweep, rows, output_format: str, output_file: Optional[str], tracker)
             out.write(("\n" if output_format == "markdown" else "") + summary_text(sweep, tally, front) + "\n")
             if tracker is not None:
                 out.write(best_text(sweep, tracker.row) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return tally.valid > 0

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..report import units
+from ..report.escape import csv_cell, json_text, md_cell, md_code, visible
 from ..report.text import diagnostic_line
 
 FORMATS = ("text", "json", "csv", "markdown", "html")
@@ -55,20 +56,26 @@ class Tally:
 
 
 def value_text(v) -> str:
+    """A param value as the text formats print it (a string from the command line or the spec:
+    one visible line)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
         return repr(v)
-    return str(v)
+    return visible(str(v))
+
+
+def _json_value(v):
+    return json_text(v) if isinstance(v, str) else v
 
 
 def error_dict(d) -> dict:
-    return {"code": d.code, "message": d.message, "file": d.file, "line": d.line, "column": d.column,
-            "text": diagnostic_line(d)}
+    return {"code": d.code, "message": json_text(d.message), "file": json_text(d.file), "line": d.line,
+            "column": d.column, "text": diagnostic_line(d)}
 
 
 def row_dict(sweep: Sweep, row, front: set | None) -> dict:
-    out = {"index": row.index, "point": dict(zip(sweep.names, row.values)), "ok": row.ok,
+    out = {"index": row.index, "point": {n: _json_value(v) for n, v in zip(sweep.names, row.values)}, "ok": row.ok,
            "params": row.params, "maccs": row.maccs, "flops": row.flops,
            "peak_activation_memory": row.peak_memory, "weight_bytes": row.weight_bytes}
     if sweep.device is not None:
@@ -81,14 +88,14 @@ def row_dict(sweep: Sweep, row, front: set | None) -> dict:
 
 
 def limit_dict(limit) -> dict:
-    return {"key": limit.key, "per_layer": limit.per_layer, "limit": limit.value, "limit_text": limit.raw,
-            "origin": limit.origin}
+    return {"key": limit.key, "per_layer": limit.per_layer, "limit": limit.value, "limit_text": json_text(limit.raw),
+            "origin": json_text(limit.origin)}
 
 
 def budget_text(sweep: Sweep) -> str:
     """`maccs <= 300M [--max-maccs], peak_activation_memory <= 8MiB [specs/x.yaml:30:3]`."""
-    return ", ".join(f"{'per-layer ' if lim.per_layer else ''}{lim.key} <= {lim.raw} [{lim.origin}]"
-                     for lim in sweep.limits)
+    return ", ".join(f"{'per-layer ' if lim.per_layer else ''}{lim.key} <= {visible(lim.raw)} "
+                     f"[{visible(lim.origin)}]" for lim in sweep.limits)
 
 
 def best_text(sweep: Sweep, best) -> str:
@@ -175,7 +182,7 @@ def _numeric_axis(sweep: Sweep, k: int) -> bool:
 
 def write_markdown(out, sweep: Sweep, rows, front, best) -> Tally:
     cols = columns(sweep, front)
-    out.write(f"**netspec sweep** `{sweep.path}`\n\n")
+    out.write(f"**netspec sweep** {md_code(sweep.path)}\n\n")
     out.write("| " + " | ".join(cols) + " |\n")
     right = {"#", "params", "MACCs", "FLOPs", "peak mem", "weights", "latency"}
     out.write("|" + "|".join("---:" if c in right else "---" for c in cols) + "|\n")
@@ -183,9 +190,12 @@ def write_markdown(out, sweep: Sweep, rows, front, best) -> Tally:
     for row in rows:
         tally.add(row)
         values = cells(sweep, row, front)
+        for k, v in enumerate(row.values, start=1):  # text a param took: a code span, never markup
+            if isinstance(v, str):
+                values[k] = md_code(values[k])
         if not row.ok:
-            values = values[:-1] + ["`" + values[-1].replace("`", "'") + "`"] + [""] * (len(cols) - len(values))
-        out.write("| " + " | ".join(v.replace("|", "\\|") for v in values) + " |\n")
+            values = values[:-1] + [md_code(values[-1])] + [""] * (len(cols) - len(values))
+        out.write("| " + " | ".join(md_cell(v) for v in values) + " |\n")
     return tally
 
 
@@ -193,7 +203,8 @@ def write_markdown(out, sweep: Sweep, rows, front, best) -> Tally:
 
 def write_json(out, sweep: Sweep, rows, front, best) -> Tally:
     """One JSON document; its rows are written one per line as they come."""
-    head = {"version": 1, "spec": sweep.path, "swept": list(sweep.names), "fixed": sweep.static,
+    head = {"version": 1, "spec": json_text(sweep.path), "swept": list(sweep.names),
+            "fixed": {n: _json_value(v) for n, v in sweep.static.items()},
             "device": sweep.device, "budget": [limit_dict(lim) for lim in sweep.limits],
             "pareto": {"minimise": sweep.minimise, "maximise": sweep.maximise} if front is not None else None}
     text = json.dumps(head, ensure_ascii=False)
@@ -230,7 +241,8 @@ def write_csv(out, sweep: Sweep, rows, front, best) -> Tally:
     for row in rows:
         tally.add(row)
         d = row_dict(sweep, row, front)
-        values = [row.index, *(value_text(v) for v in row.values), "true" if row.ok else "false"]
+        values = [row.index, *(csv_cell(value_text(v)) if isinstance(v, str) else value_text(v) for v in row.values),
+                  "true" if row.ok else "false"]
         values += ["" if d[k] is None else d[k] for k in ("params", "maccs", "flops", "peak_activation_memory",
                                                           "weight_bytes")]
         if sweep.device is not None:
@@ -238,7 +250,7 @@ def write_csv(out, sweep: Sweep, rows, front, best) -> Tally:
         values.append("" if row.fits is None else "true" if row.fits else "false")
         if front is not None:
             values.append("true" if row.index in front else "false")
-        values.append(diagnostic_line(row.error) if row.error is not None else "")
+        values.append(csv_cell(diagnostic_line(row.error)) if row.error is not None else "")
         w.writerow(values)
     return tally
 
