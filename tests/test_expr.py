@@ -697,3 +697,25 @@ def test_make_divisible_properties(v, divisor):
     assert r >= divisor
     assert r >= 0.9 * v                          # never loses more than 10%
     assert r <= max(divisor, v + divisor / 2 + divisor)  # rounding, plus at most one bump
+
+
+def test_walking_a_list_or_a_string_is_charged_by_its_size():
+    """`==` walks its operands whole, and so do min/max: a step per list element, one per KiB of a
+    string (issue 12, item 12 with the lists and strings of format 1.1)."""
+    from netspec.expr import Budget, BudgetExhausted
+
+    # 9,765 KiB: 2 x 9,765 = 19,530 steps for one comparison, and 7 for its syntax nodes as ast.walk counts
+    # them (Expression, Compare, Name, Eq, Name, Load, Load)
+    text = "x" * 10_000_000
+    budget = Budget(19_537)
+    assert evaluate("${s == s}", {"s": text}, budget=budget) is True
+    assert budget.left == 0
+    with pytest.raises(BudgetExhausted):
+        evaluate("${s == s}", {"s": text}, budget=budget)
+    numbers = list(range(1000))
+    budget = Budget(10_000)
+    for _ in range(4):  # 2,000 steps for the two lists, 7 for the nodes of `d != d`
+        assert evaluate("${d != d}", {"d": numbers}, budget=budget) is False
+    assert budget.left == 10_000 - 4 * 2_007
+    with pytest.raises(BudgetExhausted):
+        evaluate("${d != d}", {"d": numbers}, budget=budget)

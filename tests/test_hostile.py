@@ -157,6 +157,12 @@ CASES = {
     # budget of 10,000,000 steps runs out in call 1,586 at `a0` / in call 8 at `a7` (big integers cost more)
     "expression_work_repeat.yaml": (1, "NS216", 10, 34, ()),  # "  - {type: b, repeat: 10000, a0: " is 33
     "expression_work_bigint_repeat.yaml": (1, "NS216", 10, None, ()),  # the column of `a7`'s value: see below
+    # a block argument of 10,000 numbers, compared whole 13 times by the block's `when`, in each of 10,000 calls:
+    # each call evaluates the list (4 steps an element: 40,000); the first also runs the `when` once (the other
+    # calls reuse its expansion), 13 `==` of two 10,000-element lists (260,000) and its ~50 syntax nodes, so
+    # (10,000,000 - 260,053) / 40,000 = 243.5: call 243 (0-based) runs out, at `d` ("  - {type: b, repeat:
+    # 10000, d: " is 32 characters)
+    "list_argument_repeat.yaml": (1, "NS216", 10, 33, ()),
     # --- names (item 13): 600 + 1 + 600 characters in one full name; the inner name at "      - {name: " (15)
     "name_too_long_nested.yaml": (1, "NS217", 7, 16, ()),
     # a 32-deep call chain on 90,000 layers: ~140 MB of names and chains in every report; stopped at the relu

@@ -30,6 +30,7 @@ class Evaluating:
             return value
         try:
             if isinstance(value, list):
+                self.budget.charge_list(value)
                 return [evaluate(v, vars, self.limits.max_expression_length, self.budget) for v in value]
             return evaluate(value, vars, self.limits.max_expression_length, self.budget)
         except BudgetExhausted as exc:
