@@ -386,7 +386,7 @@ def test_csv_cells_are_not_formulas(sandbox, name):
 NOT_UTF8 = os.fsdecode(b"caf\xe9.yaml")  # Latin-1 bytes: a lone surrogate in Python
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "csv", "github", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "csv", "github", "sarif", "html"])
 def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
     (sandbox / NOT_UTF8).write_text(SPEC)
     missing = os.fsdecode(b"gone\xff.yaml")
@@ -402,10 +402,13 @@ def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
             shown = "\n".join(values(json.loads(text), str))
         else:
             shown = text
-        if fmt != "sarif":  # SARIF names files only in results
+        if fmt == "html":  # the title, and the page's data (JSON inside the page: one more backslash)
+            assert "caf\\\\xe9.yaml" in shown and (status == 2 or "caf\\xe9.yaml" in shown.split("</title>")[0])
+            assert "&#5" not in shown  # no character reference to a lone surrogate
+        elif fmt != "sarif":  # SARIF names files only in results
             assert "caf\\xe9.yaml" in shown
         if status == 2 and fmt != "csv":  # CSV holds costs only
-            assert "gone\\xff.yaml" in shown or "gone%FF.yaml" in shown
+            assert any(f"gone{b}xff.yaml" in shown for b in ("\\", "\\\\")) or "gone%FF.yaml" in shown
         if fmt == "github":
             assert "caf\\xe9.yaml" in summary.read_text(encoding="utf-8")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..budget import breaking_layers, fmt
 from ..cost import live_memory
 from . import graphview
+from .escape import json_text
 from .facts import file_dict
 from .table import NUMERIC, columns
 
@@ -30,9 +31,10 @@ TOTAL_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes",
 
 def escape(text: str) -> str:
     """Text for HTML content or a quoted attribute: `& < > " '` as character references, and every
-    non-ASCII character (a lone surrogate included) as a numeric one, so the page is plain ASCII."""
-    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
-        .replace("'", "&#x27;")
+    non-ASCII character as a numeric one, so the page is plain ASCII; an undecodable byte of a file
+    name (a lone surrogate, which no character reference may name) is shown as `\\xff`."""
+    out = json_text(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace('"', "&quot;").replace("'", "&#x27;")
     return out.encode("ascii", "xmlcharrefreplace").decode("ascii") if not out.isascii() else out
 
 
