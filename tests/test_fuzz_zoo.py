@@ -11,6 +11,8 @@ a byte of unicode or a control character anywhere). Whatever the result, it must
 - every diagnostic's position is inside the text (1 <= line <= lines, 1 <= column <= length + 1);
 - a costed network's totals are the sums of its layers, and each layer the sum of its parts;
 - no case takes long (a bound far above the slowest seen, so a hang or a quadratic blow-up shows).
+- every 4th case whose text is the dump of a mutated mapping also goes to the library's
+  `analyze(mapping)`: SpecError or a result, the same verdict as the text's check, the same totals.
 
 The generator is seeded (random.Random), so every run tries the same 2,000 cases: a failure names
 its case number, which `python tests/test_fuzz_zoo.py N` replays and prints.
@@ -149,8 +151,9 @@ def _text_mutation(rng: random.Random, text: str) -> str:
     return text[:rng.randrange(len(text) + 1)]
 
 
-def make_case(n: int) -> tuple[str, str]:
-    """Case n: (the zoo spec it started from, the mutated text)."""
+def make_case(n: int) -> tuple[str, str, object]:
+    """Case n: (the zoo spec it started from, the mutated text, the mutated mapping when the text
+    is exactly its dump, else None)."""
     rng = random.Random(SEED * 100_003 + n)
     source = rng.choices(ZOO, weights=_weights())[0]
     mutations = rng.randint(1, 4)
@@ -160,12 +163,12 @@ def make_case(n: int) -> tuple[str, str]:
             _tree_mutation(rng, tree)
         text = yaml.dump(tree, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=10**6)
         if rng.random() < 0.3:
-            text = _text_mutation(rng, text)
-    else:
-        text = source.read_text(encoding="utf-8")
-        for _ in range(mutations):
-            text = _text_mutation(rng, text)
-    return source.name, text
+            return source.name, _text_mutation(rng, text), None
+        return source.name, text, tree
+    text = source.read_text(encoding="utf-8")
+    for _ in range(mutations):
+        text = _text_mutation(rng, text)
+    return source.name, text, None
 
 
 _METRICS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes")
@@ -177,7 +180,7 @@ def check_case(n: int) -> float:
     from netspec.pipeline import check_text
     from netspec.report import FORMATS, Report, render
 
-    name, text = make_case(n)
+    name, text, tree = make_case(n)
     started = time.perf_counter()
     result = check_text(text, f"case{n}-{name}")
     code = exit_code([result], strict=False, exit_zero=False)
@@ -202,7 +205,26 @@ def check_case(n: int) -> float:
         if fmt in ("json", "sarif"):
             doc = strict_loads(out)
             assert all(-(2**63) <= v < 2**63 for v in values(doc, int)), (n, fmt)
+    if tree is not None and n % 4 == 0:
+        check_mapping(n, tree, result)
     return time.perf_counter() - started
+
+
+def check_mapping(n: int, tree, result) -> None:
+    """The library's analyze(mapping) on the same mutated tree (issue 12, item 10): it raises
+    SpecError or nothing, it refuses what the text's check found wrong and only that, and when both
+    routes cost the spec they count the same."""
+    from netspec import api
+
+    try:
+        analysis = api.analyze(tree)
+    except api.SpecError:
+        assert not result.ok, (n, "analyze(mapping) refused what check accepted")
+        return
+    assert result.ok, (n, "analyze(mapping) accepted what check refused", result.diagnostics[:3])
+    if result.totals is not None:
+        for m in _METRICS:
+            assert getattr(analysis.result.totals, m) == getattr(result.totals, m), (n, m)
 
 
 def test_zoo_mutations(monkeypatch):
