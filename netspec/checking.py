@@ -152,7 +152,7 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
     from .outfile import refuse_clash
 
     refuse_clash(output_file, [("spec", "/dev/stdin" if p == STDIN else p) for p in paths]
-                 + [("budget file", budget_file)])
+                 + [("budget file", budget_file), ("device profile", device_path(options.device))])
     results = [unreadable_result(p, unlisted[p]) if p in unlisted else check_stdin(options) if p == STDIN
                else check_path(p, options) for p in paths]
     results += policy_results(options, budget_file)
@@ -172,6 +172,11 @@ def device_option(name: Optional[str], path: Optional[str]):
         return resolve(name, path)
     except DeviceError as exc:
         raise usage_error(str(exc)) from None
+
+
+def device_path(device) -> Optional[str]:
+    """The file a --device/--device-file profile was read from (an input no report may replace)."""
+    return getattr(device, "path", None)
 
 
 def unreadable_result(path: str, reason: str):

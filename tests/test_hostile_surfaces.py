@@ -98,6 +98,19 @@ def test_output_that_is_an_input_is_refused(sandbox, command, how):
     assert spec.read_text() == SPEC
 
 
+def test_output_that_is_the_device_profile_is_refused(sandbox):
+    (sandbox / "v.yaml").write_text(SPEC)
+    profile = (ROOT / "netspec" / "devices" / "a100-sxm4-80gb.yaml").read_text(encoding="utf-8")
+    (sandbox / "dev.yaml").write_text(profile)
+    for command in (["check", "v.yaml"], ["sweep", "v.yaml", "-s", "w=1,2"]):
+        code, out, err = run(*command, "--device-file", "dev.yaml", "-o", "dev.yaml")
+        clean(out, err)
+        assert code == 2 and out == ""
+        assert one_line(err) == ("netspec: error: --output-file dev.yaml is the device profile dev.yaml; "
+                                 "refusing to write over it")
+    assert (sandbox / "dev.yaml").read_text() == profile
+
+
 def test_output_that_is_the_budget_file_is_refused(sandbox):
     (sandbox / "v.yaml").write_text(SPEC)
     (sandbox / "team.yaml").write_text("budget: {params: 1M}\n")

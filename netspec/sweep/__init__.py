@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from ..checking import EXIT_OK, EXIT_PROBLEMS, build_options, device_option, read_config, usage_error
+from ..checking import EXIT_OK, EXIT_PROBLEMS, build_options, device_option, device_path, read_config, usage_error
 
 __all__ = ["run_sweep"]
 
@@ -70,7 +70,7 @@ def run_sweep(spec: str, set_: list[str], random: Optional[int] = None, seed: Op
     from ..pipeline import STDIN
 
     refuse_clash(output_file, [("spec", "/dev/stdin" if spec == STDIN else spec), ("budget file", budget_file),
-                               ("device file", device_file)])
+                               ("device profile", device_path(options.device))])
     text, path = _read_spec(spec, options.limits)
     _check_names(text, path, names + tuple(options.overrides), options.limits)
 
