@@ -118,10 +118,63 @@ def networks(draw) -> dict:
     return {"input": [h, w, c], "layers": layers}
 
 
+SEQ_PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2),
+                        st.lists(st.integers(0, 2), min_size=2, max_size=2))
+SEQ_KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
+             "upsample"]
+
+
+@st.composite
+def sequence_networks(draw) -> dict:
+    """Chains on a sequence LxC: the 1-D window ops (integer kernel, stride, dilation; padding same, valid,
+    p or [before, after]), dense, add, concat, upsample; ending sometimes in a global pool and a dense."""
+    names = ["input"]
+    layers = []
+    for i in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(SEQ_KINDS))
+        layer: dict = {"name": f"l{i}", "type": kind}
+        if kind in ("conv", "separable", "deconv"):
+            layer["filters"] = draw(st.integers(1, 8))
+        if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool"):
+            layer["kernel"] = draw(st.integers(1, 5))
+            if draw(st.booleans()):
+                layer["stride"] = draw(st.integers(1, 3))
+            if draw(st.integers(0, 4)):
+                layer["padding"] = draw(SEQ_PADDING)
+        if kind in ("conv", "depthwise", "separable", "deconv") and draw(st.integers(0, 2)) == 0:
+            layer["dilation"] = draw(st.integers(1, 2))
+        if kind == "conv" and draw(st.booleans()):
+            layer["groups"] = draw(st.integers(1, 3))
+        if kind == "depthwise" and draw(st.booleans()):
+            layer["multiplier"] = draw(st.integers(1, 2))
+        if kind == "deconv" and draw(st.booleans()):
+            layer["output_padding"] = draw(st.integers(0, 2))
+        if kind in ("maxpool", "avgpool") and draw(st.booleans()):
+            layer["ceil_mode"] = True
+        if kind == "dense":
+            layer["units"] = draw(st.integers(1, 8))
+        if kind == "upsample":
+            layer["scale"] = draw(st.sampled_from([2, 3, 1.5, 0.5]))
+            if draw(st.booleans()):
+                layer["mode"] = "bilinear"
+        if kind in ("add", "concat"):
+            layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
+        if kind not in ("maxpool", "avgpool", "concat"):
+            layer = draw(fused(layer, bias=kind not in ("add", "upsample")))
+        layers.append(layer)
+        names.append(layer["name"])
+    tail = draw(st.sampled_from([None, None, "global_avgpool", "global_maxpool", "flatten"]))
+    if tail:
+        n = len(layers)
+        layers.append({"name": f"l{n}", "type": tail})
+        layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))})))
+    return {"input": [draw(st.integers(1, 16)), draw(st.integers(1, 6))], "layers": layers}
+
+
 def to_yaml(net: dict) -> str:
-    h, w, c = net["input"]
-    doc = {"netspec": 1, "name": "generated", "input": {"height": h, "width": w, "channels": c},
-           "layers": net["layers"]}
+    dims = dict(zip(("height", "width", "channels") if len(net["input"]) == 3 else ("length", "channels"),
+                    net["input"]))
+    doc = {"netspec": 1, "name": "generated", "input": dims, "layers": net["layers"]}
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)
 
 
@@ -132,18 +185,39 @@ class Refused(Exception):
     """The reference's own refusals where PyTorch has no native rule (see the module docstring)."""
 
 
-def _pair(v) -> tuple[int, int]:
-    return (v[0], v[1]) if isinstance(v, list) else (v, v)
+def _tup(v, n: int) -> tuple:
+    """An attribute as n per-axis values (n = 2 on an image, 1 on a sequence, where it is an integer)."""
+    if isinstance(v, list):
+        assert n == 2, v
+        return tuple(v)
+    return (v,) * n
+
+
+def _sides(padding, n: int) -> list[tuple[int, int]]:
+    """Explicit padding as (before, after) per axis: p, [h, w] and [t, b, l, r] on an image,
+    p and [before, after] on a sequence."""
+    if isinstance(padding, int):
+        return [(padding, padding)] * n
+    if n == 1:
+        return [tuple(padding)]
+    if len(padding) == 2:
+        return [(padding[0], padding[0]), (padding[1], padding[1])]
+    t, b, l, r = padding
+    return [(t, b), (l, r)]
+
+
+def _flat_pad(sides) -> tuple:
+    """F.pad's argument: the last axis first."""
+    return tuple(p for pair in reversed(sides) for p in pair)
 
 
 def _tf_same(x, k, s, d):
-    """TensorFlow `same`: output ceil(n / s); the odd padding pixel goes after."""
+    """TensorFlow `same`: output ceil(n / s); the odd padding pixel goes after. (before, after) per axis."""
     pads = []
     for n, kk, ss, dd in zip(x.shape[2:], k, s, d):
         total = max((math.ceil(n / ss) - 1) * ss + dd * (kk - 1) + 1 - n, 0)
         pads.append((total // 2, total - total // 2))
-    (t, b), (l, r) = pads
-    return t, b, l, r
+    return pads
 
 
 def _window_input(x, padding, k, s, d, value=0.0):
@@ -151,73 +225,69 @@ def _window_input(x, padding, k, s, d, value=0.0):
     if padding == "valid":
         return x, 0
     if padding == "same":
-        if s == (1, 1):
+        if all(ss == 1 for ss in s):
             return x, "same"  # PyTorch's native `same` (stride 1 only)
-        t, b, l, r = _tf_same(x, k, s, d)
-        return F.pad(x, (l, r, t, b), value=value), 0
-    if isinstance(padding, int):
-        return x, padding
-    if len(padding) == 2:
-        return x, tuple(padding)
-    t, b, l, r = padding
-    return F.pad(x, (l, r, t, b), value=value), 0
+        return F.pad(x, _flat_pad(_tf_same(x, k, s, d)), value=value), 0
+    sides = _sides(padding, len(k))
+    if all(b == a for b, a in sides):
+        return x, tuple(b for b, _ in sides)
+    return F.pad(x, _flat_pad(sides), value=value), 0
 
 
 def _pool(x, layer):
-    k = _pair(layer["kernel"])
-    s = _pair(layer.get("stride", layer["kernel"]))
+    n = x.dim() - 2
+    k = _tup(layer["kernel"], n)
+    s = _tup(layer.get("stride", layer["kernel"]), n)
     padding = layer.get("padding", "valid")
     ceil = layer.get("ceil_mode", False)
     is_max = layer["type"] == "maxpool"
-    pool = (nn.MaxPool2d if is_max else nn.AvgPool2d)
+    pool = {(True, 1): nn.MaxPool1d, (True, 2): nn.MaxPool2d, (False, 1): nn.AvgPool1d, (False, 2): nn.AvgPool2d}[
+        (is_max, n)]
     fill = float("-inf") if is_max else 0.0
-    if isinstance(padding, list) and len(padding) == 4:
-        t, b, l, r = padding
-        if t == b and l == r:
-            padding = [t, l]
     if padding == "valid":
         return pool(k, s, 0, ceil_mode=ceil)(x)
-    if isinstance(padding, int) or (isinstance(padding, list) and len(padding) == 2):
-        return pool(k, s, _pair(padding), ceil_mode=ceil)(x)
     if padding == "same":
-        t, b, l, r = _tf_same(x, k, s, (1, 1))
-        return pool(k, s, 0, ceil_mode=ceil)(F.pad(x, (l, r, t, b), value=fill))
-    t, b, l, r = padding  # uneven: PyTorch's rules applied to each side
-    for p, kk in ((t, k[0]), (b, k[0]), (l, k[1]), (r, k[1])):
-        if 2 * p > kk:
-            raise Refused(f"pad should be at most half of effective kernel size, got pad={p}, kernel={kk}")
-    h, w = x.shape[2:]
-    y = pool(k, s, 0, ceil_mode=ceil)(F.pad(x, (l, r, t, b), value=fill))
+        return pool(k, s, 0, ceil_mode=ceil)(F.pad(x, _flat_pad(_tf_same(x, k, s, (1,) * n)), value=fill))
+    sides = _sides(padding, n)
+    if all(b == a for b, a in sides):
+        return pool(k, s, tuple(b for b, _ in sides), ceil_mode=ceil)(x)
+    for (b, a), kk in zip(sides, k):  # uneven: PyTorch's rules applied to each side
+        for p in (b, a):
+            if 2 * p > kk:
+                raise Refused(f"pad should be at most half of effective kernel size, got pad={p}, kernel={kk}")
+    sizes = x.shape[2:]
+    y = pool(k, s, 0, ceil_mode=ceil)(F.pad(x, _flat_pad(sides), value=fill))
     if ceil:  # keep the windows that start inside the input or the top/left padding
-        keep_h = sum(1 for j in range(y.shape[2]) if j * s[0] < t + h)
-        keep_w = sum(1 for j in range(y.shape[3]) if j * s[1] < l + w)
-        y = y[:, :, :keep_h, :keep_w]
+        for axis, ((b, _), size, ss) in enumerate(zip(sides, sizes, s)):
+            keep = sum(1 for j in range(y.shape[2 + axis]) if j * ss < b + size)
+            y = y.narrow(2 + axis, 0, keep)
     return y
 
 
 def _deconv(x, layer, bias):
-    k, s = _pair(layer["kernel"]), _pair(layer.get("stride", 1))
-    d, op = _pair(layer.get("dilation", 1)), _pair(layer.get("output_padding", 0))
+    n = x.dim() - 2
+    k, s = _tup(layer["kernel"], n), _tup(layer.get("stride", 1), n)
+    d, op = _tup(layer.get("dilation", 1), n), _tup(layer.get("output_padding", 0), n)
     padding = layer.get("padding", "same")
     c, f = x.shape[1], layer["filters"]
-    if isinstance(padding, int) or (isinstance(padding, list) and len(padding) == 2):
-        mod = nn.ConvTranspose2d(c, f, k, s, _pair(padding), op, dilation=d, bias=bias)
-        return mod, mod(x)
-    mod = nn.ConvTranspose2d(c, f, k, s, 0, op, dilation=d, bias=bias)
+    deconv = nn.ConvTranspose2d if n == 2 else nn.ConvTranspose1d
+    if padding not in ("same", "valid"):
+        sides = _sides(padding, n)
+        if all(b == a for b, a in sides):
+            mod = deconv(c, f, k, s, tuple(b for b, _ in sides), op, dilation=d, bias=bias)
+            return mod, mod(x)
+    mod = deconv(c, f, k, s, 0, op, dilation=d, bias=bias)
     y = mod(x)
     if padding == "valid":
         return mod, y
     if padding == "same":  # output = input x stride: crop the excess, the odd pixel after
-        crops = []
-        for full, n, ss in zip(y.shape[2:], x.shape[2:], s):
-            total = full - n * ss
+        sides = []
+        for full, size, ss in zip(y.shape[2:], x.shape[2:], s):
+            total = full - size * ss
             if total < 0:
                 raise Refused("deconv `same` cannot crop to input x stride: the kernel is smaller than the stride")
-            crops.append((total // 2, total - total // 2))
-        (t, b), (l, r) = crops
-    else:
-        t, b, l, r = padding
-    return mod, F.pad(y, (-l, -r, -t, -b))
+            sides.append((total // 2, total - total // 2))
+    return mod, F.pad(y, tuple(-p for p in _flat_pad(sides)))
 
 
 def _broadcast(op, ins):
@@ -253,18 +323,20 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     x = ins[0]
     bias = layer.get("bias", not layer.get("batchnorm", False))
     mods: list = []
+    if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "upsample") and x.dim() == 2:
+        raise Refused(f"{kind} on a vector")
+    n = x.dim() - 2
     if kind in ("conv", "depthwise", "separable"):
-        if x.dim() != 4:
-            raise Refused(f"{kind} on a {x.dim() - 1}-d tensor")
-        k, s, d = _pair(layer["kernel"]), _pair(layer.get("stride", 1)), _pair(layer.get("dilation", 1))
+        k, s, d = _tup(layer["kernel"], n), _tup(layer.get("stride", 1), n), _tup(layer.get("dilation", 1), n)
         xp, pad = _window_input(x, layer.get("padding", "same"), k, s, d)
         c = x.shape[1]
+        conv = nn.Conv2d if n == 2 else nn.Conv1d
         if kind == "conv":
-            mods = [nn.Conv2d(c, layer["filters"], k, s, pad, d, groups=layer.get("groups", 1), bias=bias)]
+            mods = [conv(c, layer["filters"], k, s, pad, d, groups=layer.get("groups", 1), bias=bias)]
         elif kind == "depthwise":
-            mods = [nn.Conv2d(c, c * layer.get("multiplier", 1), k, s, pad, d, groups=c, bias=bias)]
+            mods = [conv(c, c * layer.get("multiplier", 1), k, s, pad, d, groups=c, bias=bias)]
         else:
-            mods = [nn.Conv2d(c, c, k, s, pad, d, groups=c, bias=False), nn.Conv2d(c, layer["filters"], 1, bias=bias)]
+            mods = [conv(c, c, k, s, pad, d, groups=c, bias=False), conv(c, layer["filters"], 1, bias=bias)]
         y = xp
         for m in mods:
             y = m(y)
@@ -276,15 +348,22 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     elif kind == "dense":
         lin = nn.Linear(x.shape[1], layer["units"], bias=bias)
         mods = [lin]
-        y = lin(x) if x.dim() == 2 else lin(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        y = lin(x) if x.dim() == 2 else lin(x.movedim(1, -1)).movedim(-1, 1)
+    elif kind == "upsample":
+        mode = layer.get("mode", "nearest")
+        if mode == "bilinear" and n == 1:
+            mode = "linear"  # the contract: `bilinear` on a sequence interpolates along its length
+        y = F.interpolate(x, scale_factor=layer["scale"], mode=mode)
     elif kind == "add":
         y = _broadcast(torch.add, ins)
     elif kind == "concat":
         y = torch.cat(ins, dim=1)
     elif kind == "global_avgpool":
-        y = x.mean(dim=(2, 3))
+        y = x.mean(dim=tuple(range(2, x.dim())))
+    elif kind == "global_maxpool":
+        y = x.amax(dim=tuple(range(2, x.dim())))
     elif kind == "flatten":
-        y = x.permute(0, 2, 3, 1).flatten(1)
+        y = x.movedim(1, -1).flatten(1)
     elif kind == "channel_shuffle":
         if x.dim() != 4:
             raise Refused(f"channel_shuffle on a {x.dim() - 1}-d tensor")
@@ -294,7 +373,7 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     if y.numel() == 0:
         raise Refused(f"{layer['name']}: empty output {tuple(y.shape)}")
     if layer.get("batchnorm"):
-        bn = (nn.BatchNorm2d if y.dim() == 4 else nn.BatchNorm1d)(y.shape[1]).eval()
+        bn = (nn.BatchNorm2d if y.dim() == 4 else nn.BatchNorm1d)(y.shape[1]).eval()  # 1d: (N, C) and (N, C, L)
         mods.append(bn)
         y = bn(y)
     act = layer.get("activation")
@@ -305,9 +384,9 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
 
 def reference(net: dict) -> list[tuple[str, tuple, int, int]]:
     """(name, netspec-order shape, params, MACCs) per layer; raises where PyTorch refuses."""
-    h, w, c = net["input"]
+    *size, c = net["input"]
     torch.manual_seed(0)
-    outs = {"input": torch.randn(1, c, h, w)}
+    outs = {"input": torch.randn(1, c, *size)}
     rows = []
     with torch.no_grad():
         for layer in net["layers"]:
@@ -407,6 +486,14 @@ REGRESSIONS = {
                                                  "activation": "relu"}),
     "channel-shuffle-of-a-vector": chain(2, 2, 4, {"type": "global_avgpool"}, {"type": "channel_shuffle", "groups": 2}),
 }
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sequence_networks())
+def test_netspec_and_torch_agree_on_sequences(net):
+    verdict = agree(net)
+    event(verdict)
 
 
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))

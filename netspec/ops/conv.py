@@ -1,5 +1,9 @@
 """Convolution family: conv (grouped, dilated), depthwise, separable (two rows) and deconv.
 
+On a sequence (LxC, format 1.1) each op is its 2-D rule on one row: the sequence is read as the
+image 1xLxC with the window on the width (`as_image`), so shapes, costs and their checks are the
+image ones; the export writes `nn.Conv1d` / `nn.ConvTranspose1d`.
+
 Cost rules (seed notes): MACCs = K×K×(Cin/groups)×Hout×Wout×Cout; FLOPs = (2n − 1) per output of
 an n-term dot product, +1 with bias; weights = K×K×(Cin/groups)×Cout (+ Cout bias); sliding-window
 input reads = one per MACC.
@@ -10,7 +14,45 @@ PyTorch: `nn.Conv2d` / `nn.ConvTranspose2d`; `same` or uneven padding becomes an
 
 from __future__ import annotations
 
-from .base import Attr, Cost, Op, ShapeError, TorchCode, register, torch_pair
+from .base import Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register, torch_pair
+
+AXES = ("height", "width")  # the axes a 2-D window's messages name
+SEQUENCE_AXES = ("height", "length")  # ... on a sequence read as a 1xL image (its height never fails)
+WINDOW_PAIRS = ("kernel", "stride", "dilation", "output_padding")
+
+
+def as_image(op: str, a: dict, shape) -> tuple[dict, tuple, tuple[str, str]]:
+    """(attributes, shape, axis names) of a window op's 2-D rule: an image as it is; a sequence LxC
+    as the image 1xLxC, each window attribute on the width (kernel k -> (1, k), padding p or
+    [before, after] -> (0, 0, before, after)); a vector is NS206."""
+    if len(shape) == 3:
+        return a, shape, AXES
+    if len(shape) != 2:
+        raise ShapeError("NS206", f"{op} needs an image (HxWxC) or a sequence (LxC) input, got the "
+                         f"vector {fmt_shape(shape)}", "inputs")
+    one = dict(a)
+    for key in WINDOW_PAIRS:
+        v = a.get(key)
+        if v is None:
+            continue
+        if v[0] != v[1]:
+            raise ShapeError("NS206", f"{op}: a sequence takes an integer {key}, got [{v[0]}, {v[1]}] "
+                             f"(a pair is for images)", key)
+        one[key] = (1 if key != "output_padding" else 0, v[1])
+    pad = a.get("padding")
+    if isinstance(pad, tuple):
+        t, b, l, r = pad
+        if t != b or l != r:
+            raise ShapeError("NS206", f"{op}: padding on a sequence is same, valid, an integer or "
+                             f"[before, after]; got four values", "padding")
+        one["padding"] = (0, 0, t, l)
+    return one, (1, *shape), SEQUENCE_AXES
+
+
+def from_image(out: tuple, shape) -> tuple:
+    """The op's output in the input's kind: (1, L, C) back to (L, C) for a sequence."""
+    return out if len(shape) == 3 else out[1:]
+
 
 def resolve_padding(padding, size: int, k: int, s: int, d: int) -> tuple[int, int]:
     """(before, after) padding of one axis; `same` pads like TensorFlow (extra on the after side)."""
@@ -54,29 +96,31 @@ def window_out(op: str, axis: str, size: int, k: int, s: int, d: int, pads: tupl
 _SPATIAL: dict = {}  # memo of _spatial_out: a network repeats the same few window geometries
 
 
-def spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False) -> tuple[int, int, tuple]:
+def spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False,
+                axes: tuple[str, str] = AXES) -> tuple[int, int, tuple]:
     """Output (H, W) and the explicit (t, b, l, r) padding of a 2-D window op (memoised; errors are not)."""
     try:
-        key = (op, a["kernel"], a["stride"], a["dilation"], a["padding"], h, w, ceil_mode)
+        key = (op, a["kernel"], a["stride"], a["dilation"], a["padding"], h, w, ceil_mode, axes)
         hit = _SPATIAL.get(key)
     except TypeError:  # an unhashable attribute: just compute
-        return _spatial_out(op, a, h, w, ceil_mode)
+        return _spatial_out(op, a, h, w, ceil_mode, axes)
     if hit is None:
-        hit = _spatial_out(op, a, h, w, ceil_mode)
+        hit = _spatial_out(op, a, h, w, ceil_mode, axes)
         if len(_SPATIAL) >= 4096:
             _SPATIAL.clear()
         _SPATIAL[key] = hit
     return hit
 
 
-def _spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False) -> tuple[int, int, tuple]:
+def _spatial_out(op: str, a: dict, h: int, w: int, ceil_mode: bool = False,
+                 axes: tuple[str, str] = AXES) -> tuple[int, int, tuple]:
     """Output (H, W) and the explicit (t, b, l, r) padding of a 2-D window op."""
     (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
     ph, pw = axis_pads(a["padding"])
     pads_h = resolve_padding(ph, h, kh, sh, dh)
     pads_w = resolve_padding(pw, w, kw, sw, dw)
-    ho = window_out(op, "height", h, kh, sh, dh, pads_h, ceil_mode)
-    wo = window_out(op, "width", w, kw, sw, dw, pads_w, ceil_mode)
+    ho = window_out(op, axes[0], h, kh, sh, dh, pads_h, ceil_mode)
+    wo = window_out(op, axes[1], w, kw, sw, dw, pads_w, ceil_mode)
     return ho, wo, pads_h + pads_w
 
 
@@ -89,12 +133,14 @@ def dot_cost(label: str, n: int, outputs: int, weights: int, bias: bool, in_elem
 
 
 FILTERS = Attr("filters", "int+", doc="Number of output channels (filters).")
-KERNEL = Attr("kernel", "pair+", doc="Kernel size: an integer or [h, w] (elements may be ${...} expressions).")
+KERNEL = Attr("kernel", "pair+", doc="Kernel size: an integer or [h, w] (elements may be ${...} expressions); "
+               "an integer on a sequence.")
 PADDING_DOC = ("`same` (output = ceil(input / stride)), `valid` (no padding), or explicit pixels: an integer, "
-               "[h, w] (each side of that axis) or [top, bottom, left, right].")
-WINDOW = (Attr("stride", "pair+", (1, 1), "Stride: an integer or [h, w]."),
+               "[h, w] (each side of that axis) or [top, bottom, left, right]; on a sequence an integer or "
+               "[before, after].")
+WINDOW = (Attr("stride", "pair+", (1, 1), "Stride: an integer or [h, w] (an integer on a sequence)."),
           Attr("padding", "padding", "same", PADDING_DOC),
-          Attr("dilation", "pair+", (1, 1), "Dilation: an integer or [h, w]."))
+          Attr("dilation", "pair+", (1, 1), "Dilation: an integer or [h, w] (an integer on a sequence)."))
 
 
 def conv_padding(a: dict, h: int, w: int):
@@ -107,77 +153,80 @@ def conv_padding(a: dict, h: int, w: int):
 
 
 def torch_conv(a: dict, shape, c_out: int, groups: int | None = None, bias: bool = True) -> list[str]:
-    """[an explicit pad,] nn.Conv2d for a conv-like window op on an HxWxC input."""
-    h, w, c = shape
-    (ph, pw), explicit = conv_padding(a, h, w)
-    mods = [f"nn.ZeroPad2d({explicit})"] if explicit else []
-    window = f"kernel_size={torch_pair(a['kernel'])}"
-    if a["stride"] != (1, 1):
-        window += f", stride={torch_pair(a['stride'])}"
+    """[an explicit pad,] nn.Conv2d (nn.Conv1d on a sequence) for a conv-like window op."""
+    one, (h, w, c), _ = as_image("export", a, shape)
+    (ph, pw), explicit = conv_padding(one, h, w)
+    seq = len(shape) == 2
+    arg = (lambda v: str(v[1])) if seq else torch_pair
+    mods = []
+    if explicit:
+        mods.append(f"nn.ZeroPad1d({explicit[:2]})" if seq else f"nn.ZeroPad2d({explicit})")
+    window = f"kernel_size={arg(one['kernel'])}"
+    if one["stride"] != (1, 1):
+        window += f", stride={arg(one['stride'])}"
     if (ph, pw) != (0, 0):
-        window += f", padding={torch_pair((ph, pw))}"
-    if a["dilation"] != (1, 1):
-        window += f", dilation={torch_pair(a['dilation'])}"
+        window += f", padding={arg((ph, pw))}"
+    if one["dilation"] != (1, 1):
+        window += f", dilation={arg(one['dilation'])}"
     g = f", groups={groups}" if groups is not None else ""
-    mods.append(f"nn.Conv2d({c}, {c_out}, {window}{g}{'' if bias else ', bias=False'})")
+    mods.append(f"nn.Conv{len(shape) - 1}d({c}, {c_out}, {window}{g}{'' if bias else ', bias=False'})")
     return mods
 
 
 class ConvOp(Op):
     type = "conv"
     family = "conv"  # a grouped conv with one input channel per group counts as depthwise (latency.py)
-    doc = "2-D convolution. Output H'xW'xfilters."
+    doc = "Convolution: 2-D on an image (output H'xW'xfilters), 1-D on a sequence (L'xfilters)."
     attrs = (FILTERS, KERNEL, *WINDOW, Attr("groups", "int+", 1, "Grouped convolution: input and output channels "
                                             "are split into this many groups."))
     has_bias = True
 
     def infer(self, a, ins):
-        self.require_image(ins[0])
-        h, w, c = ins[0]
+        a, (h, w, c), axes = as_image("conv", a, ins[0])
         g, f = a["groups"], a["filters"]
         if c % g:
             raise ShapeError("NS205", f"conv: input channels {c} are not divisible by groups {g}", "groups")
         if f % g:
             raise ShapeError("NS205", f"conv: filters {f} are not divisible by groups {g}", "groups")
-        ho, wo, _ = spatial_out("conv", a, h, w)
-        return (ho, wo, f)
+        ho, wo, _ = spatial_out("conv", a, h, w, axes=axes)
+        return from_image((ho, wo, f), ins[0])
 
     def cost(self, a, ins, out):
-        h, w, c = ins[0]
+        a, (h, w, c), _ = as_image("conv", a, ins[0])
         kh, kw = a["kernel"]
         g, f = a["groups"], a["filters"]
         n = kh * kw * (c // g)
-        return [("conv", dot_cost("conv", n, out[0] * out[1] * f, n * f, a["bias"], h * w * c, f))]
+        return [("conv", dot_cost("conv", n, numel(out), n * f, a["bias"], h * w * c, f))]
 
     def torch(self, layer, ins):
         a = layer.attrs
         groups = a["groups"] if a["groups"] != 1 else None
-        return TorchCode(torch_conv(a, ins[0], layer.output[2], groups, a["bias"]))
+        return TorchCode(torch_conv(a, ins[0], layer.output[-1], groups, a["bias"]))
 
 
 class DepthwiseOp(Op):
     type = "depthwise"
     family = "depthwise"
-    doc = "Depthwise convolution: one kernel per input channel. Output H'xW'x(C*multiplier)."
+    doc = ("Depthwise convolution: one kernel per input channel. Output H'xW'x(C*multiplier), or L'x(C*multiplier) "
+           "on a sequence.")
     attrs = (KERNEL, *WINDOW, Attr("multiplier", "int+", 1, "Channel multiplier: output channels per input channel."))
     has_bias = True
 
     def infer(self, a, ins):
-        self.require_image(ins[0])
-        h, w, c = ins[0]
-        ho, wo, _ = spatial_out("depthwise", a, h, w)
-        return (ho, wo, c * a["multiplier"])
+        a, (h, w, c), axes = as_image("depthwise", a, ins[0])
+        ho, wo, _ = spatial_out("depthwise", a, h, w, axes=axes)
+        return from_image((ho, wo, c * a["multiplier"]), ins[0])
 
     def cost(self, a, ins, out):
-        h, w, c = ins[0]
+        a, (h, w, c), _ = as_image("depthwise", a, ins[0])
         kh, kw = a["kernel"]
-        co = out[2]
+        co = out[-1]
         n = kh * kw
-        return [("depthwise", dot_cost("depthwise", n, out[0] * out[1] * co, n * co, a["bias"], h * w * c, co))]
+        return [("depthwise", dot_cost("depthwise", n, numel(out), n * co, a["bias"], h * w * c, co))]
 
     def torch(self, layer, ins):
         a = layer.attrs
-        return TorchCode(torch_conv(a, ins[0], layer.output[2], ins[0][2], a["bias"]))
+        return TorchCode(torch_conv(a, ins[0], layer.output[-1], ins[0][-1], a["bias"]))
 
 
 class SeparableOp(Op):
@@ -190,24 +239,25 @@ class SeparableOp(Op):
     has_bias = True
 
     def infer(self, a, ins):
-        self.require_image(ins[0])
-        h, w, _ = ins[0]
-        ho, wo, _ = spatial_out("separable", a, h, w)
-        return (ho, wo, a["filters"])
+        a, (h, w, _), axes = as_image("separable", a, ins[0])
+        ho, wo, _ = spatial_out("separable", a, h, w, axes=axes)
+        return from_image((ho, wo, a["filters"]), ins[0])
 
     def cost(self, a, ins, out):
-        h, w, c = ins[0]
+        a, (h, w, c), _ = as_image("separable", a, ins[0])
         kh, kw = a["kernel"]
-        ho, wo, f = out
-        mid = ho * wo * c
+        f = out[-1]
+        positions = numel(out) // f
+        mid = positions * c
         dw = dot_cost("depthwise", kh * kw, mid, kh * kw * c, False, h * w * c, c)
-        pw = dot_cost("pointwise", c, ho * wo * f, c * f, a["bias"], mid, f)
+        pw = dot_cost("pointwise", c, positions * f, c * f, a["bias"], mid, f)
         return [("depthwise", dw), ("pointwise", pw)]
 
     def torch(self, layer, ins):
-        c = ins[0][2]
+        c = ins[0][-1]
         mods = torch_conv(layer.attrs, ins[0], c, c, bias=False)
-        mods.append(f"nn.Conv2d({c}, {layer.output[2]}, kernel_size=1{'' if layer.attrs['bias'] else ', bias=False'})")
+        mods.append(f"nn.Conv{len(ins[0]) - 1}d({c}, {layer.output[-1]}, kernel_size=1"
+                    f"{'' if layer.attrs['bias'] else ', bias=False'})")
         return TorchCode(mods)
 
 
@@ -220,24 +270,23 @@ class DeconvOp(Op):
 
     type = "deconv"
     family = "conv"
-    doc = "Transposed (fractionally strided) 2-D convolution."
+    doc = "Transposed (fractionally strided) convolution: 2-D on an image, 1-D on a sequence."
     attrs = (FILTERS, KERNEL, *WINDOW, Attr("output_padding", "pair0", (0, 0), "Extra rows/columns added to one "
                                             "side of the output: an integer >= 0 or [h, w]."))
     has_bias = True
 
     def infer(self, a, ins):
-        self.require_image(ins[0])
-        h, w, _ = ins[0]
-        return (*self.crops(a, h, w)[0], a["filters"])
+        a, (h, w, _), axes = as_image("deconv", a, ins[0])
+        return from_image((*self.crops(a, h, w, axes)[0], a["filters"]), ins[0])
 
     @staticmethod
-    def crops(a, h, w):
+    def crops(a, h, w, axes=AXES):
         """Output (H, W) and the (t, b, l, r) cropping of the full scatter."""
         (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
         oph, opw = a["output_padding"]
         sizes, pads = [], []
-        for axis, n, k, s, d, op, pad in (("height", h, kh, sh, dh, oph, axis_pads(a["padding"])[0]),
-                                          ("width", w, kw, sw, dw, opw, axis_pads(a["padding"])[1])):
+        for axis, n, k, s, d, op, pad in ((axes[0], h, kh, sh, dh, oph, axis_pads(a["padding"])[0]),
+                                          (axes[1], w, kw, sw, dw, opw, axis_pads(a["padding"])[1])):
             if op >= max(s, d):
                 raise ShapeError("NS204", f"deconv: output_padding {op} must be smaller than the stride or "
                                  f"the dilation", "output_padding")
@@ -260,35 +309,36 @@ class DeconvOp(Op):
         return tuple(sizes), tuple(pads)
 
     def cost(self, a, ins, out):
-        h, w, c = ins[0]
+        a, (h, w, c), _ = as_image("deconv", a, ins[0])
         kh, kw = a["kernel"]
         f = a["filters"]
         maccs = h * w * c * kh * kw * f
-        outputs = out[0] * out[1] * f
+        outputs = numel(out)
         bias = a["bias"]
         return [("deconv", Cost(params=kh * kw * c * f + (f if bias else 0), maccs=maccs,
                                 flops=2 * maccs + (outputs if bias else 0), input_reads=maccs,
                                 output_writes=outputs, act_io=h * w * c + outputs))]
 
     def torch(self, layer, ins):
-        a = layer.attrs
-        h, w, c = ins[0]
+        a, (h, w, c), _ = as_image("deconv", layer.attrs, ins[0])
+        seq = len(ins[0]) == 2
+        arg = (lambda v: str(v[1])) if seq else torch_pair
         _, (pt, pb, pl, pr) = self.crops(a, h, w)
         even = pt == pb and pl == pr
-        args = f"{c}, {layer.output[2]}, kernel_size={torch_pair(a['kernel'])}"
+        args = f"{c}, {layer.output[-1]}, kernel_size={arg(a['kernel'])}"
         if a["stride"] != (1, 1):
-            args += f", stride={torch_pair(a['stride'])}"
+            args += f", stride={arg(a['stride'])}"
         if even and (pt, pl) != (0, 0):
-            args += f", padding={torch_pair((pt, pl))}"
+            args += f", padding={arg((pt, pl))}"
         if a["output_padding"] != (0, 0):
-            args += f", output_padding={torch_pair(a['output_padding'])}"
+            args += f", output_padding={arg(a['output_padding'])}"
         if a["dilation"] != (1, 1):
-            args += f", dilation={torch_pair(a['dilation'])}"
+            args += f", dilation={arg(a['dilation'])}"
         if not a["bias"]:
             args += ", bias=False"
-        mods = [f"nn.ConvTranspose2d({args})"]
-        if not even:
-            mods.append(f"nn.ZeroPad2d({(-pl, -pr, -pt, -pb)})")  # crop (left, right, top, bottom)
+        mods = [f"nn.ConvTranspose{len(ins[0]) - 1}d({args})"]
+        if not even:  # crop (left, right[, top, bottom])
+            mods.append(f"nn.ZeroPad1d({(-pl, -pr)})" if seq else f"nn.ZeroPad2d({(-pl, -pr, -pt, -pb)})")
         return TorchCode(mods)
 
 

@@ -3,6 +3,8 @@
 FLOPs per output: max K×K − 1 comparisons, avg K×K (K×K − 1 adds and one divide). Memory: one read
 per window element per output, one write per output; a global pool reads its input once.
 
+On a sequence a pool is its 2-D rule on one row (`conv.as_image`); the export writes the 1d modules.
+
 PyTorch: `nn.MaxPool2d`/`nn.AvgPool2d` with `ceil_mode`; uneven padding becomes an explicit pad
 (-inf for max, zeros for avg, i.e. `count_include_pad`); global pools `nn.AdaptiveMax/AvgPool`.
 """
@@ -10,11 +12,12 @@ PyTorch: `nn.MaxPool2d`/`nn.AvgPool2d` with `ceil_mode`; uneven padding becomes 
 from __future__ import annotations
 
 from .base import Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register, torch_pair
-from .conv import KERNEL, PADDING_DOC, axis_pads, resolve_padding, spatial_out
+from .conv import KERNEL, PADDING_DOC, as_image, axis_pads, from_image, resolve_padding, spatial_out
 
 
 class PoolOp(Op):
-    attrs = (KERNEL, Attr("stride", "pair+", None, "Stride: an integer or [h, w]; default: the kernel size."),
+    attrs = (KERNEL, Attr("stride", "pair+", None, "Stride: an integer or [h, w] (an integer on a sequence); default: the "
+                                                 "kernel size."),
              Attr("padding", "padding", "valid", PADDING_DOC),
              Attr("ceil_mode", "bool", False, "Round the output size up instead of down (as in PyTorch)."))
 
@@ -31,39 +34,40 @@ class PoolOp(Op):
         return {**a, "stride": a["stride"] or a["kernel"], "dilation": (1, 1)}
 
     def infer(self, a, ins):
-        self.require_image(ins[0])
-        h, w, c = ins[0]
-        a = self.window(a)
+        a, (h, w, c), axes = as_image(self.type, self.window(a), ins[0])
         for (pad_b, pad_a), k in zip(_explicit(a["padding"]), a["kernel"]):
             if max(pad_b, pad_a) * 2 > k:
                 raise ShapeError("NS204", f"{self.type}: padding {max(pad_b, pad_a)} is more than half the "
                                  f"kernel {k} (a window would see only padding)", "padding")
-        ho, wo, _ = spatial_out(self.type, a, h, w, a["ceil_mode"])
-        return (ho, wo, c)
+        ho, wo, _ = spatial_out(self.type, a, h, w, a["ceil_mode"], axes)
+        return from_image((ho, wo, c), ins[0])
 
     def cost(self, a, ins, out):
-        kh, kw = a["kernel"]
+        kh, kw = as_image(self.type, a, ins[0])[0]["kernel"]
         outputs = numel(out)
         return [(self.type, Cost(flops=(kh * kw - 1 + self.extra_flop) * outputs, input_reads=kh * kw * outputs,
                                  output_writes=outputs, act_io=numel(ins[0]) + outputs))]
 
     def torch(self, layer, ins):
         a = layer.attrs
-        h, w, c = ins[0]
-        win = {**a, "stride": a["stride"] or a["kernel"]}
-        (ph, pw), explicit = pool_padding(win, h, w, layer.output[0], layer.output[1])
+        win, (h, w, c), _ = as_image(self.type, {**a, "stride": a["stride"] or a["kernel"]}, ins[0])
+        ho, wo, _ = (1, *layer.output) if len(ins[0]) == 2 else layer.output
+        (ph, pw), explicit = pool_padding(win, h, w, ho, wo)
+        dims = len(ins[0]) - 1
+        arg = (lambda v: str(v[1])) if dims == 1 else torch_pair
         mods = []
         if explicit:
-            mods.append(f'nn.ConstantPad2d({explicit}, float("-inf"))' if self.type == "maxpool"
-                        else f"nn.ZeroPad2d({explicit})")
-        args = f"kernel_size={torch_pair(win['kernel'])}"
+            explicit = explicit[:2 * dims]  # (left, right[, top, bottom])
+            mods.append(f'nn.ConstantPad{dims}d({explicit}, float("-inf"))' if self.type == "maxpool"
+                        else f"nn.ZeroPad{dims}d({explicit})")
+        args = f"kernel_size={arg(win['kernel'])}"
         if win["stride"] != win["kernel"]:
-            args += f", stride={torch_pair(win['stride'])}"
+            args += f", stride={arg(win['stride'])}"
         if (ph, pw) != (0, 0):
-            args += f", padding={torch_pair((ph, pw))}"
+            args += f", padding={arg((ph, pw))}"
         if a["ceil_mode"]:
             args += ", ceil_mode=True"
-        mods.append(f"nn.{'MaxPool2d' if self.type == 'maxpool' else 'AvgPool2d'}({args})")
+        mods.append(f"nn.{'MaxPool' if self.type == 'maxpool' else 'AvgPool'}{dims}d({args})")
         return TorchCode(mods)
 
 
@@ -129,8 +133,8 @@ class GlobalPoolOp(Op):
         return TorchCode([f"nn.Adaptive{kind}Pool{len(ins[0]) - 1}d(1)", "nn.Flatten()"])
 
 
-register(PoolOp("maxpool", 0, "Max pooling over kernel windows. Output H'xW'xC."),
-         PoolOp("avgpool", 1, "Average pooling over kernel windows. Output H'xW'xC."),
+register(PoolOp("maxpool", 0, "Max pooling over kernel windows. Output H'xW'xC (L'xC on a sequence)."),
+         PoolOp("avgpool", 1, "Average pooling over kernel windows. Output H'xW'xC (L'xC on a sequence)."),
          GlobalPoolOp("global_avgpool", 1, "Global average pooling: an image or sequence becomes a vector of C."),
          GlobalPoolOp("global_maxpool", 0, "Global max pooling: an image or sequence becomes a vector of C."))
 

@@ -1,6 +1,7 @@
 """Ops that change the layout: flatten (a free view), upsample and channel_shuffle (copies).
 
-upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds); it reads
+upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds) on an image
+and 3 on a sequence, where it interpolates linearly along the length (PyTorch's `linear`); it reads
 every input element and writes every output element. channel_shuffle (format 1.1, ShuffleNet):
 no FLOPs and no parameters, a copy that reads and writes every element.
 
@@ -33,11 +34,13 @@ class FlattenOp(Op):
 
 class UpsampleOp(Op):
     type = "upsample"
-    doc = "Upsampling by an integer (or real) factor. Output (H*scale)x(W*scale)xC."
+    doc = "Upsampling by an integer (or real) factor. Output (H*scale)x(W*scale)xC, or (L*scale)xC on a sequence."
     attrs = (Attr("scale", "number+", doc="Scale factor: a number > 0 (usually an integer) or a ${...} expression."),
              Attr("mode", ("nearest", "bilinear"), "nearest", "Interpolation mode."))
 
     def infer(self, a, ins):
+        if len(ins[0]) == 2:  # a sequence: the length scales
+            return self.sequence(a["scale"], *ins[0])
         self.require_image(ins[0])
         h, w, c = ins[0]
         s = a["scale"]
@@ -49,15 +52,29 @@ class UpsampleOp(Op):
             raise ShapeError("NS204", f"upsample: scale {s!r} turns {h}x{w} into an empty {ho}x{wo}", "scale")
         return (ho, wo, c)
 
+    @staticmethod
+    def sequence(s, length: int, c: int) -> tuple[int, int]:
+        try:
+            lo = math.floor(length * s)
+        except OverflowError:
+            raise ShapeError("NS215", f"upsample: length {length} scaled by {s!r} is larger than 2**63 - 1",
+                             "scale") from None
+        if lo < 1:
+            raise ShapeError("NS204", f"upsample: scale {s!r} turns the length {length} into {lo}", "scale")
+        return (lo, c)
+
     def cost(self, a, ins, out):
         n = numel(out)
-        per = 7 if a["mode"] == "bilinear" else 0
+        # bilinear: 4 multiplies and 3 adds per output; on a sequence it is linear: 2 multiplies, 1 add
+        per = (7 if len(out) == 3 else 3) if a["mode"] == "bilinear" else 0
         return [("upsample", Cost(flops=per * n, input_reads=numel(ins[0]), output_writes=n,
                                   act_io=numel(ins[0]) + n))]
 
     def torch(self, layer, ins):
         mode = layer.attrs["mode"]
         extra = ", align_corners=False" if mode == "bilinear" else ""
+        if mode == "bilinear" and len(ins[0]) == 2:
+            mode = "linear"
         return TorchCode([f'nn.Upsample(scale_factor={torch_number(layer.attrs["scale"])}, mode="{mode}"{extra})'])
 
 
