@@ -399,6 +399,22 @@ def test_csv_cells_are_not_formulas(sandbox, name):
 NOT_UTF8 = os.fsdecode(b"caf\xe9.yaml")  # Latin-1 bytes: a lone surrogate in Python
 
 
+def test_diff_file_names_that_are_not_utf8(sandbox):
+    """diff in each of its formats, to a file and to stdout: valid UTF-8, the byte shown as \\xe9."""
+    (sandbox / NOT_UTF8).write_text(SPEC)
+    (sandbox / "v.yaml").write_text(SPEC.replace("units: 10", "units: 20"))
+    for fmt in ("text", "json", "markdown", "html", "mermaid"):
+        code, out, err = run("diff", NOT_UTF8, "v.yaml", "-f", fmt, "-o", "d.out")
+        clean(out, err)
+        assert code == 0 and err == "", (fmt, err)
+        text = (sandbox / "d.out").read_bytes().decode("utf-8")
+        code, out, err = run("diff", NOT_UTF8, "v.yaml", "-f", fmt)
+        assert code == 0 and out == text, fmt
+        out.encode("utf-8")  # no lone surrogate on stdout either
+        shown = "\n".join(values(json.loads(text), str)) if fmt == "json" else text
+        assert "caf\\xe9.yaml" in shown and "\\udc" not in shown, fmt
+
+
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "csv", "github", "sarif", "html"])
 def test_file_names_that_are_not_utf8(sandbox, fmt, monkeypatch):
     (sandbox / NOT_UTF8).write_text(SPEC)

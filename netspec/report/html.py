@@ -104,7 +104,7 @@ def render_diff(diff) -> str:
 
     def side(s) -> dict:
         r = s.result
-        return {"label": s.label, "exists": s.text is not None, "budget": budget_text(s),
+        return {"label": json_text(s.label), "exists": s.text is not None, "budget": budget_text(s),
                 "file": file_payload(r) if r is not None else None}
 
     data = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..graph import INPUT
 from ..ops import fmt_shape
 from . import graphview
+from .escape import json_text, visible
 
 MAX_NODES = 60  # the most nodes a drawing embedded in markdown may have (a folded block is one)
 CLASSES = ("classDef over stroke:#c62828,stroke-width:3px", "classDef added fill:#d7f0d9,stroke:#2e7d32",
@@ -20,7 +21,7 @@ def text(value) -> str:
     """Text for a quoted Mermaid label: its own entity codes for the characters that could end the
     string or become markup, and one line (control characters as spaces)."""
     out = []
-    for ch in str(value):
+    for ch in json_text(str(value)):  # an undecodable byte of a file name as \xff, like every format
         if ch in _ENTITIES:
             out.append(_ENTITIES[ch])
         elif ch < " " or ch == "\x7f" or ch in "\u2028\u2029":
@@ -32,7 +33,7 @@ def text(value) -> str:
 
 def comment(value) -> str:
     """A `%%` comment line: one line, and never a `%%{...}%%` directive."""
-    return "%% " + " ".join(str(value).split())
+    return "%% " + visible(" ".join(str(value).split()))
 
 
 def _layer_label(layer) -> str:
