@@ -89,6 +89,9 @@ CASES = [
     ("88,000 generated layers, -f json", "gen", ("-f", "json", "-o", "{tmp}/r.json")),
     ("88,000 generated layers, --layers", "gen", ("--layers", "-o", "{tmp}/r.txt")),
     ("88,000 generated layers, -f html", "gen", ("-f", "html", "-o", "{tmp}/r.html")),
+    ("88,000 generated layers, -f markdown --layers", "gen", ("-f", "markdown", "--layers", "-o", "{tmp}/r.md")),
+    ("88,000 generated layers, -f csv", "gen", ("-f", "csv", "-o", "{tmp}/r.csv")),
+    ("88,000 generated layers, -f sarif", "gen", ("-f", "sarif", "-o", "{tmp}/r.sarif")),
 ]
 
 

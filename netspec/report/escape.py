@@ -70,11 +70,11 @@ def md_code(text) -> str:
     s = visible(str(text))
     if not s:
         return "` `"
-    longest = run = 0
-    for c in s:
-        run = run + 1 if c == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
+    if "`" not in s:  # the common case (every cell of a layer table): a one-backtick fence
+        return f"` {s} `" if s[0] == " " or s[-1] == " " else f"`{s}`"
+    import re
+
+    fence = "`" * (max(map(len, re.findall("`+", s))) + 1)
     pad = " " if s[0] in "` " or s[-1] in "` " else ""
     return f"{fence}{pad}{s}{pad}{fence}"
 
