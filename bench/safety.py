@@ -92,13 +92,18 @@ CASES = [
     ("88,000 generated layers, -f markdown --layers", "gen", ("-f", "markdown", "--layers", "-o", "{tmp}/r.md")),
     ("88,000 generated layers, -f csv", "gen", ("-f", "csv", "-o", "{tmp}/r.csv")),
     ("88,000 generated layers, -f sarif", "gen", ("-f", "sarif", "-o", "{tmp}/r.sarif")),
+    ("diff of two 88,000-layer specs", "gen", ("diff", "-o", "{tmp}/d.txt")),
+    ("diff of two 88,000-layer specs, -f html", "gen", ("diff", "-f", "html", "-o", "{tmp}/d.html")),
 ]
 
 
 def measure(path: Path, extra: tuple, tmp: str) -> tuple[float, float, int, int, str]:
     """(CPU seconds, wall seconds, peak RSS in MiB, exit status, the first diagnostic code) of one
     run, the child reaped with wait4 so its resource usage is its own."""
-    args = [sys.executable, "-m", "netspec", "check", str(path), *(a.format(tmp=tmp) for a in extra)]
+    if extra[:1] == ("diff",):  # `netspec diff SPEC SPEC ...`: both sides the same file
+        args = [sys.executable, "-m", "netspec", "diff", str(path), str(path), *(a.format(tmp=tmp) for a in extra[1:])]
+    else:
+        args = [sys.executable, "-m", "netspec", "check", str(path), *(a.format(tmp=tmp) for a in extra)]
     out_path = os.path.join(tmp, "stdout.txt")
     started = time.perf_counter()
     with open(out_path, "wb") as out, open(os.devnull, "wb") as err:
