@@ -7,7 +7,11 @@
    in bench/results/calibrated.yaml (git-ignored).
 2. For every spec under specs/ (globbed on every run, so new models join by themselves), checks it
    with netspec, estimates its latency on that profile, exports it to PyTorch (`build`) and times
-   the module: eval mode, no_grad, fixed threads, warm-up, the median of `--runs` (>= 10) calls.
+   the module: eval mode, no_grad, fixed threads, the median of `--runs` (>= 10) calls spread over
+   round-robin rounds across all models, each round after a warm-up call, and the rounds run
+   between the calibration's own rounds (so both see the same moments of a shared machine). A spec
+   of more than 50 GFLOPs (a long-context language model) is measured at a halved `length` until
+   it has fewer.
    A spec whose ops have no PyTorch mapping yet is listed as skipped with the reason, and is
    measured as soon as the export maps it.
 3. Reports per model and overall: the Spearman rank correlation of estimate vs measured, the
@@ -39,6 +43,8 @@ sys.path.insert(0, ROOT)
 INLINE = ("add", "multiply", "concat")  # computed in the exported module's forward, not in a layer module
 TARGET_SPEARMAN = 0.9
 TARGET_MEDIAN_ERROR = 0.25
+ROUNDS = 5  # round-robin rounds of timing over all models, with --profile (else the calibration's rounds)
+MAX_FLOPS = 50e9  # a spec with more FLOPs (a long-context language model) is measured at a halved `length`, until it has fewer
 
 
 def ranks(values: list[float]) -> list[float]:
@@ -81,23 +87,43 @@ def spec_paths(only: list[str]) -> list[str]:
     return paths
 
 
-def time_model(torch, model, x, runs: int) -> dict:
-    """Wall time of `model(x)` over `runs` calls after a warm-up (3 calls, >= 0.2 s): median, min, max;
-    and the median CPU time of this thread, which other processes on the machine barely move (with one
-    torch thread the whole forward pass runs on it)."""
-    with torch.no_grad():
-        start = time.perf_counter()
-        n = 0
-        while n < 3 or (time.perf_counter() - start < 0.2 and n < 50):
-            model(x)
-            n += 1
-        wall, cpu = [], []
-        for _ in range(runs):
-            c0, t0 = time.thread_time(), time.perf_counter()
-            model(x)
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.thread_time() - c0)
-    return {"measured": statistics.median(wall), "min": min(wall), "max": max(wall), "cpu": statistics.median(cpu)}
+def example_input(torch, graph):
+    """A random input of the spec's shape, channels first (token ids below the vocabulary for a token input)."""
+    shape = graph.input
+    if type(shape).__name__ == "Tokens":
+        from netspec.export.torch import input_vocab
+
+        return torch.randint(0, input_vocab(graph), (graph.batch, shape[0]))
+    return torch.randn(graph.batch, *(shape[-1:] + shape[:-1]))
+
+
+class ModelTimer:
+    """Times each `model(x)` of `models` in rounds (`round()`: for every model a warm-up call, then
+    `per_round` timed calls); `results()` gives per model the median, min and max wall time and the
+    median CPU time of this thread (with one torch thread the whole forward pass runs on it, and other
+    processes barely move it). The rounds run between the calibration's own rounds: this machine runs
+    the same kernel in a fast and a slow phase for seconds at a time (1.5x apart, CPU time included),
+    and a model timed in one burst, or after the calibration, sees other phases than the benchmarks
+    its estimate was calibrated on."""
+
+    def __init__(self, torch, models: list, per_round: int) -> None:
+        self.torch, self.models, self.per_round = torch, models, per_round
+        self.wall: list[list[float]] = [[] for _ in models]
+        self.cpu: list[list[float]] = [[] for _ in models]
+
+    def round(self) -> None:
+        with self.torch.no_grad():
+            for i, (model, x) in enumerate(self.models):
+                model(x)
+                for _ in range(self.per_round):
+                    c0, t0 = time.thread_time(), time.perf_counter()
+                    model(x)
+                    self.wall[i].append(time.perf_counter() - t0)
+                    self.cpu[i].append(time.thread_time() - c0)
+
+    def results(self) -> list[dict]:
+        return [{"measured": statistics.median(w), "min": min(w), "max": max(w), "cpu": statistics.median(c)}
+                for w, c in zip(self.wall, self.cpu)]
 
 
 def family_times(torch, model, x, graph, est, clock) -> dict[str, list[float]]:
@@ -157,54 +183,70 @@ def main(argv: list[str] | None = None) -> int:
     from netspec.export import ExportError
     from netspec.export.torch import build
     from netspec.latency import estimate
-    from netspec.pipeline import check_path
+    from netspec.pipeline import Options, check_path
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     load_before = os.getloadavg()
     os.makedirs(RESULTS, exist_ok=True)
-    if args.profile:
-        profile_path = args.profile
-    else:
-        from netspec.calibrate import measure, profile_yaml
-
-        m = measure(args.threads)
-        profile_path = os.path.join(RESULTS, "calibrated.yaml")
-        with open(profile_path, "w", encoding="utf-8") as fh:
-            fh.write(profile_yaml(m, "bench-calibrated", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
-        print(f"calibrated in {m.seconds:.0f} s -> {os.path.relpath(profile_path, ROOT)}", file=sys.stderr)
-    device = read_profile(profile_path)
-    rows, skipped, families = [], [], {}
+    skipped, prepared = [], []
     for path in spec_paths(args.only):
         rel = os.path.relpath(path, ROOT)
-        result = check_path(path)
-        if result.graph is None or result.totals is None:
+        overrides: dict = {}
+        while True:  # a long-context language model: measured at a shorter `length`
+            result = check_path(path, Options(overrides=dict(overrides)))
+            graph = result.graph
+            length = graph.params.get("length") if graph is not None else None
+            if (result.totals is None or result.totals.flops <= MAX_FLOPS or not isinstance(length, int)
+                    or length < 32):
+                break
+            overrides["length"] = length // 2
+        if graph is None or result.totals is None:
             skipped.append((rel, "does not check clean: " + "; ".join(d.message for d in result.diagnostics[:2])))
-            continue
-        graph = result.graph
-        est = estimate(graph, device)
-        if est is None:
-            skipped.append((rel, f"the profile has no {graph.dtype} peak"))
             continue
         try:
             model = build(graph).eval()
         except ExportError as exc:
             skipped.append((rel, f"not exportable yet: {exc}"))
             continue
-        shape = graph.input
-        x = torch.randn(graph.batch, *(shape[-1:] + shape[:-1])) if len(shape) > 0 else None
-        timing = time_model(torch, model, x, runs)
+        prepared.append((rel, result, model, example_input(torch, graph), overrides))
+    rounds = ROUNDS
+    timer = ModelTimer(torch, [(p[2], p[3]) for p in prepared], -(-runs // rounds))
+    if args.profile:
+        profile_path = args.profile
+        for _ in range(rounds):
+            timer.round()
+    else:
+        from netspec.calibrate import ROUNDS as rounds, measure, profile_yaml
+
+        timer.per_round = -(-runs // rounds)
+        m = measure(args.threads, between_rounds=timer.round)
+        profile_path = os.path.join(RESULTS, "calibrated.yaml")
+        with open(profile_path, "w", encoding="utf-8") as fh:
+            fh.write(profile_yaml(m, "bench-calibrated", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+        print(f"calibrated in {m.seconds:.0f} s, models timed between its rounds -> "
+              f"{os.path.relpath(profile_path, ROOT)}", file=sys.stderr)
+    device = read_profile(profile_path)
+    rows, families = [], {}
+    clock = time.thread_time if args.threads == 1 else time.perf_counter
+    for (rel, result, model, x, overrides), timing in zip(prepared, timer.results()):
+        graph = result.graph
+        est = estimate(graph, device)
+        if est is None:
+            skipped.append((rel, f"the profile has no {graph.dtype} peak"))
+            continue
         median = timing["measured"]
-        clock = time.thread_time if args.threads == 1 else time.perf_counter
         for fam, (meas, est_t) in family_times(torch, model, x, graph, est, clock).items():
             acc = families.setdefault(fam, [0.0, 0.0])
             acc[0] += meas
             acc[1] += est_t
-        rows.append({"spec": rel, "name": graph.name, "layers": len(graph.layers), "maccs": result.totals.maccs,
+        rows.append({"spec": rel + "".join(f" ({k}={v})" for k, v in overrides.items()), "name": graph.name,
+                     "layers": len(graph.layers), "maccs": result.totals.maccs,
                      **timing, "estimate": est.latency, "error": (est.latency - median) / median,
                      "memory_share": est.memory_bound_share})
-        print(f"{rel:40s} measured {median * 1e3:9.2f} ms  estimate {est.latency * 1e3:9.2f} ms  "
-              f"error {100 * rows[-1]['error']:+6.1f}%", file=sys.stderr)
+        print(f"{rows[-1]['spec']:40s} measured {median * 1e3:9.2f} ms  estimate {est.latency * 1e3:9.2f} ms  "
+              f"error {100 * rows[-1]['error']:+6.1f}%  (CPU {100 * (est.latency - timing['cpu']) / timing['cpu']:+6.1f}%)",
+              file=sys.stderr)
     load_after = os.getloadavg()
     elapsed = time.perf_counter() - started
     if not rows:
@@ -214,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu_scores = scores(rows, "cpu") if args.threads == 1 else None
     conditions = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpu": cpu_model(), "cpus": os.cpu_count(), "threads": args.threads, "runs": runs,
+        "cpu": cpu_model(), "cpus": os.cpu_count(), "threads": args.threads,
+        "runs": len(timer.wall[0]) if prepared else 0, "rounds": rounds,
         "torch": torch.__version__, "python": platform.python_version(),
         "load_before": load_before, "load_after": load_after, "elapsed": elapsed,
         "profile": os.path.relpath(profile_path, ROOT) if not args.profile else profile_path,
@@ -287,7 +330,7 @@ def report(rows, skipped, families, wall, cpu, c, device) -> str:
         "",
         f"{len(rows)} models measured, {len(skipped)} skipped. Conditions: {c['date']}, {c['cpu']} "
         f"({c['cpus']} CPUs, shared with other users), {c['threads']} thread(s), PyTorch {c['torch']}, "
-        f"Python {c['python']}; median of {c['runs']} calls after a warm-up; load average (1/5/15 min) "
+        f"Python {c['python']}; median of {c['runs']} calls in {c['rounds']} round-robin rounds over all models (between the calibration's rounds), each round after a warm-up call; load average (1/5/15 min) "
         f"{la(c['load_before'])} before and {la(c['load_after'])} after; the whole run took {c['elapsed']:.0f} s.",
         "",
         "## Per model",

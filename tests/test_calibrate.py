@@ -117,3 +117,34 @@ def test_spearman_with_ties(bench):
     assert bench.ranks([5, 6, 7, 8, 7]) == [1, 2, 3.5, 5, 3.5]
     assert bench.spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == pytest.approx(8 / math.sqrt(95))
     assert bench.spearman([1, 2, 3], [30, 20, 10]) == pytest.approx(-1)
+
+
+def test_benchmarks_are_timed_by_their_median(monkeypatch):
+    # The calibration's times are medians, as the validation's are: a low percentile (or a best
+    # round) picks the machine's fast phases, and every model then ran slower than estimated.
+    durations = iter([0.5, 0.1, 0.1, 0.9, 0.3])
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    def call():
+        now[0] += next(durations)
+
+    monkeypatch.setattr(calibrate, "_clock", clock)
+    assert calibrate.quick_time(call, runs=5, min_seconds=0, warmup=0) == pytest.approx(0.3)
+
+
+def test_bench_times_each_model_in_every_round_after_a_warm_up_call(bench):
+    import contextlib
+    import types
+
+    calls = []
+    fake_torch = types.SimpleNamespace(no_grad=contextlib.nullcontext)
+    models = [(lambda x, k=k: calls.append(k), None) for k in ("a", "b")]
+    timer = bench.ModelTimer(fake_torch, models, per_round=2)
+    for _ in range(3):
+        timer.round()
+    assert calls == ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
+    assert [len(w) for w in timer.wall] == [6, 6] and [len(c) for c in timer.cpu] == [6, 6]
+    assert set(timer.results()[0]) == {"measured", "min", "max", "cpu"}
