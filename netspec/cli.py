@@ -45,6 +45,12 @@ def _run(args: list[str]) -> int:
             code = try_check(args[1:])
             if code is not None:
                 return code
+        if args[:1] == ["sweep"]:  # the same for a sweep, whose set-up -j cannot spread
+            from .fastcli import try_sweep
+
+            code = try_sweep(args[1:])
+            if code is not None:
+                return code
         app = build_app()
         app(args=args, prog_name="netspec", standalone_mode=True)
     except SystemExit:

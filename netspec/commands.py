@@ -171,15 +171,10 @@ def sweep(
     MACCs, FLOPs, peak activation memory, weight bytes, latency (--device) and whether it fits the
     budget; a point that fails to check shows its first diagnostic. Exit 0 done, 1 no point valid
     (or, with --best, none fits), 2 usage or I/O error."""
-    from .sweep import run_sweep
+    options = dict(locals())  # every parameter above, by name (fastcli.try_sweep passes the same)
+    from .sweep import sweep_command
 
-    flags = {"params": max_params, "maccs": max_maccs, "flops": max_flops, "memory_accesses": max_memory_accesses,
-             "compulsory_bytes": max_compulsory_bytes, "weight_bytes": max_weight_bytes,
-             "peak_activation_memory": max_peak_memory, "latency": max_latency}
-    raise typer.Exit(run_sweep(
-        spec, set_, random=random, seed=seed, pareto=pareto, size=size, best=best, output_format=output_format,
-        output_file=output_file, jobs=jobs, scheduler=scheduler, budget_file=budget_file, flags=flags,
-        device=device, device_file=device_file, config=config, no_config=no_config, max_layers=max_layers))
+    raise typer.Exit(sweep_command(**options))
 
 
 @app.command(short_help="Compare two versions of a spec (for PRs).")

@@ -1,11 +1,13 @@
-"""`netspec check` without typer, for the pre-commit hook's common call.
+"""`netspec check` (and `netspec sweep`) without typer, for the pre-commit hook's common call.
 
 Importing typer (with click) and running a typer (>= 0.17) command, which builds a pydantic
 TypeAdapter per parameter, cost more than the whole check of a typical spec. So for simple
 command lines we parse the arguments ourselves, from `CHECK_OPTIONS` below (the declarations of
 `commands.check`, transcribed; tests/test_fastcli.py reads typer's own declarations and fails if
 the two ever differ), and call `checking.run_check` as `commands.check` does: same options,
-defaults, messages and exit codes.
+defaults, messages and exit codes. `netspec sweep` is parsed the same way from `SWEEP_OPTIONS`
+and runs `sweep.sweep_command`, as `commands.sweep` does: typer's set-up was the largest part of
+a sweep's start-up, which -j N workers cannot share.
 
 Anything this parser does not handle exactly - `--help`, an unknown option, a missing value, an
 option value that is not a plain decimal int, combined short flags - makes `try_check` return
@@ -50,14 +52,47 @@ CHECK_OPTIONS = (
     ("no_config", "bool", False, ("--no-config",)),
     ("debug", "bool", False, ("--debug",)),
 )
-# flag -> (parameter, kind, value a bool flag sets); "--x/--no-x" declares both
-_OPTIONS = {}
-for _name, _kind, _, _flags in CHECK_OPTIONS:
-    for _decl in _flags:
-        _on, _, _off = _decl.partition("/")
-        _OPTIONS[_on] = (_name, _kind, True)
-        if _off:
-            _OPTIONS[_off] = (_name, _kind, False)
+_LIMITS = CHECK_OPTIONS[6:14]  # --max-params ... --max-latency, the same in both commands
+assert [o[0] for o in _LIMITS] == ["max_params", "max_maccs", "max_flops", "max_memory_accesses",
+                                   "max_compulsory_bytes", "max_weight_bytes", "max_peak_memory", "max_latency"]
+
+# commands.sweep's options, the same way; its one argument is `spec` (a str).
+SWEEP_OPTIONS = (
+    ("set_", "list", [], ("--set", "-s")),
+    ("random", "int", None, ("--random",)),
+    ("seed", "int", None, ("--seed",)),
+    ("pareto", "str", None, ("--pareto",)),
+    ("size", "str", "params", ("--size",)),
+    ("best", "bool", False, ("--best",)),
+    ("output_format", "str", "text", ("--output-format", "-f")),
+    ("output_file", "str", None, ("--output-file", "-o")),
+    ("jobs", "int", 1, ("--jobs", "-j")),
+    ("scheduler", "str", None, ("--scheduler",)),
+    ("budget_file", "str", None, ("--budget-file",)),
+    *_LIMITS,
+    ("device", "str", None, ("--device",)),
+    ("device_file", "str", None, ("--device-file",)),
+    ("max_layers", "int", None, ("--max-layers",)),
+    ("config", "str", None, ("--config",)),
+    ("no_config", "bool", False, ("--no-config",)),
+    ("debug", "bool", False, ("--debug",)),
+)
+
+
+def _flags(table) -> dict:
+    """flag -> (parameter, kind, value a bool flag sets); "--x/--no-x" declares both."""
+    out = {}
+    for name, kind, _, decls in table:
+        for decl in decls:
+            on, _, off = decl.partition("/")
+            out[on] = (name, kind, True)
+            if off:
+                out[off] = (name, kind, False)
+    return out
+
+
+_OPTIONS = _flags(CHECK_OPTIONS)
+_SWEEP = _flags(SWEEP_OPTIONS)
 
 
 def _int(text: str) -> int | None:
@@ -67,8 +102,10 @@ def _int(text: str) -> int | None:
     return int(t) if body.isascii() and body.isdigit() else None
 
 
-def parse(args: list[str]) -> dict | None:
-    """The keyword arguments typer would pass to `commands.check` for `args`, or None to let typer decide."""
+def parse(args: list[str], table=CHECK_OPTIONS, flags=None) -> dict | None:
+    """The keyword arguments typer would pass to `commands.check` (or the command `table` declares)
+    for `args`, the positional arguments as `files`; or None to let typer decide."""
+    flags = _OPTIONS if flags is None else flags
     values: dict = {}
     files: list[str] = []
     i = 0
@@ -85,7 +122,7 @@ def parse(args: list[str]) -> dict | None:
             files.append(tok)
             continue
         flag, eq, attached = tok.partition("=") if tok.startswith("--") else (tok, "", "")
-        option = _OPTIONS.get(flag)
+        option = flags.get(flag)
         if option is None:
             return None  # unknown option, combined short flags (-lq), -fjson, ...: typer's business
         name, kind, flag_value = option
@@ -112,7 +149,7 @@ def parse(args: list[str]) -> dict | None:
     if not files:
         return None  # typer reports the missing argument
     out = {"files": files}
-    for name, kind, default, _ in CHECK_OPTIONS:
+    for name, kind, default, _ in table:
         out[name] = values[name] if name in values else (list(default) if kind == "list" else default)
     return out
 
@@ -137,3 +174,16 @@ def try_check(args: list[str]) -> int | None:
     finally:
         if enabled:
             gc.enable()
+
+
+def try_sweep(args: list[str]) -> int | None:
+    """Run `netspec sweep ...` (args without the word `sweep`) and return its exit code, or None when
+    typer has to handle this command line. The typer path's set-up costs about 0.3 s of CPU, which
+    every sweep pays before its first point: with -j 2 it is the serial part that kept the sweep
+    from scaling."""
+    kwargs = parse(args, SWEEP_OPTIONS, _SWEEP)
+    if kwargs is None or len(kwargs["files"]) != 1:
+        return None
+    from .sweep import sweep_command
+
+    return sweep_command(kwargs.pop("files")[0], **kwargs)

@@ -36,6 +36,7 @@ def files(tmp_path):
 def _run(args, capsys, fast: bool, monkeypatch):
     if not fast:
         monkeypatch.setattr(fastcli, "try_check", lambda args: None)
+        monkeypatch.setattr(fastcli, "try_sweep", lambda args: None)
     try:
         cli.main(list(args))
         code = 0
@@ -171,3 +172,43 @@ def test_parse_values():
     assert kw["files"] == ["a.yaml", "-weird.yaml"]
     assert kw["output_format"] == "json" and kw["layers"] is True and kw["quiet"] is False
     assert kw["set_"] == ["w=1", "x=2"] and kw["max_layers"] == 5 and kw["ignore"] == []
+
+
+SWEEP_CASES = [
+    ["{good}", "--set", "width=0.5,1,2"],
+    ["{good}", "-s", "width=0.5:1.5:0.5", "-f", "csv"],
+    ["{good}", "--set", "width=0.5,1,2", "-f", "json", "--max-params", "2K", "--best"],
+    ["{good}", "--set=width=0.5,1,2", "--pareto", "maccs,params", "--size", "width", "-f", "markdown"],
+    ["{good}", "--set", "width=0.5:3:0.25", "--random", "3", "--seed", "7"],
+    ["{good}", "--set", "width=0.5,1", "--device", "a100", "--max-latency", "1ms"],
+    ["{good}", "--set", "width=1"],
+    ["{good}", "--set", "depth=1,2"],
+    ["{good}", "--set", "width=0.5,1", "-f", "nope"],
+    ["{good}", "--set", "width=0.5,1", "-j", "0"],
+    ["{bad}", "--set", "width=0.5,1"],
+    ["{tmp}/missing.yaml", "--set", "width=0.5,1"],
+]
+
+
+@pytest.mark.parametrize("case", SWEEP_CASES, ids=[" ".join(c) for c in SWEEP_CASES])
+def test_sweep_same_as_typer(case, files, capsys, monkeypatch):
+    args = ["sweep"] + [a.format(**files) for a in case]
+    assert fastcli.parse(args[1:], fastcli.SWEEP_OPTIONS, fastcli._SWEEP) is not None
+    fast = _run(args, capsys, True, monkeypatch)
+    slow = _run(args, capsys, False, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("case", [["{good}", "{bad}", "--set", "width=1,2"], ["{good}", "--help"], [],
+                                  ["{good}", "--set", "width=1,2", "--jobs", "two"]])
+def test_sweep_hands_the_unusual_to_typer(case, files, capsys, monkeypatch):
+    args = [a.format(**files) for a in case]
+    assert fastcli.try_sweep(args) is None
+    code, out, err = _run(["sweep", *args], capsys, True, monkeypatch)
+    assert (code, out, err) == _run(["sweep", *args], capsys, False, monkeypatch)
+
+
+def test_sweep_option_table_is_exactly_what_typer_declares():
+    options, arguments = typer_declarations(commands.sweep)
+    assert arguments == [("spec", "str", ...)]
+    assert list(fastcli.SWEEP_OPTIONS) == options

@@ -14,7 +14,20 @@ from typing import Optional
 
 from ..checking import EXIT_OK, EXIT_PROBLEMS, build_options, device_option, device_path, read_config, usage_error
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "sweep_command"]
+
+# the command line's budget options -> the budget keys of run_sweep's `flags`
+LIMIT_OPTIONS = {"max_params": "params", "max_maccs": "maccs", "max_flops": "flops",
+                 "max_memory_accesses": "memory_accesses", "max_compulsory_bytes": "compulsory_bytes",
+                 "max_weight_bytes": "weight_bytes", "max_peak_memory": "peak_activation_memory",
+                 "max_latency": "latency"}
+
+
+def sweep_command(spec: str, set_: list[str], **options) -> int:
+    """`netspec sweep` with the command line's options by name (commands.sweep, fastcli.try_sweep)."""
+    options.pop("debug", None)  # cli.main reads --debug itself
+    flags = {key: options.pop(option, None) for option, key in LIMIT_OPTIONS.items()}
+    return run_sweep(spec, set_, flags=flags, **options)
 
 
 def run_sweep(spec: str, set_: list[str], random: Optional[int] = None, seed: Optional[int] = None,
