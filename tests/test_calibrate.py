@@ -148,3 +148,23 @@ def test_bench_times_each_model_in_every_round_after_a_warm_up_call(bench):
     assert calls == ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
     assert [len(w) for w in timer.wall] == [6, 6] and [len(c) for c in timer.cpu] == [6, 6]
     assert set(timer.results()[0]) == {"measured", "min", "max", "cpu"}
+
+
+def test_fit_sums_the_kernels_of_a_layer_that_runs_several():
+    # An attention-like layer: four kernels, each paying the overhead, timed as one call. The
+    # timings come from the estimate's own sum with compute efficiency 0.2, memory efficiency 0.5.
+    peak, bw, overhead = 1e11, 1e10, 2e-5
+    cases = []
+    import random
+
+    rng = random.Random(3)
+    for _ in range(8):  # kernels from compute-bound to memory-bound, so both efficiencies show
+        parts = tuple((10 ** rng.uniform(6, 9), 10 ** rng.uniform(5, 8)) for _ in range(4))
+        t = sum(max(f / (peak * 0.2), b / (bw * 0.5)) + overhead for f, b in parts)
+        cases.append(Case("attention", "x", int(sum(f for f, _ in parts)), int(sum(b for _, b in parts)), t,
+                          tuple((int(f), int(b)) for f, b in parts)))
+    ec, em = fit(cases, peak, bw, overhead)
+    assert ec == pytest.approx(0.2, rel=0.07)  # within one step of the grid (about 7 %)
+    assert em == pytest.approx(0.5, rel=0.07)
+    one_kernel = [Case(c.family, c.label, c.flops, c.nbytes, c.seconds) for c in cases]
+    assert fit(one_kernel, peak, bw, overhead) != (ec, em)  # summed as one kernel, the fit is another
