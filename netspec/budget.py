@@ -14,14 +14,18 @@ from .diagnostics import Diagnostic
 from .quantity import QuantityError, parse_quantity, parse_time
 from .report import units
 
-LAYER_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes", "latency")
+LAYER_KEYS = ("params", "maccs", "flops", "memory_accesses", "compulsory_bytes", "weight_bytes", "kv_cache_bytes",
+              "latency")
 TOTAL_KEYS = (*LAYER_KEYS[:-1], "peak_activation_memory", "latency")
-BYTE_KEYS = {"compulsory_bytes", "weight_bytes", "peak_activation_memory"}
+BYTE_KEYS = {"compulsory_bytes", "weight_bytes", "peak_activation_memory", "kv_cache_bytes"}
 TIME_KEYS = {"latency"}  # seconds (`5ms`); judged only when a device is given (--device)
-SINGULAR = {"peak_activation_memory", "latency"}  # "... exceeds", not "... exceed"
+SINGULAR = {"peak_activation_memory", "latency", "kv_cache_bytes"}  # "... exceeds", not "... exceed"
 LABELS = {"params": "params", "maccs": "MACCs", "flops": "FLOPs", "memory_accesses": "memory accesses",
           "compulsory_bytes": "compulsory bytes", "weight_bytes": "weight bytes",
-          "peak_activation_memory": "peak activation memory", "latency": "estimated latency"}
+          "peak_activation_memory": "peak activation memory", "kv_cache_bytes": "KV cache",
+          "latency": "estimated latency"}
+# command-line flags whose name is not --max-<key with dashes>
+FLAGS = {"peak_activation_memory": "--max-peak-memory", "kv_cache_bytes": "--max-kv-cache"}
 
 
 class BudgetError(Exception):
@@ -246,7 +250,7 @@ def command_line_budget(flags: dict) -> BudgetSource | None:
     for key, value in flags.items():
         if value is None:
             continue
-        flag = "--max-" + ("peak-memory" if key == "peak_activation_memory" else key.replace("_", "-"))
+        flag = FLAGS.get(key) or "--max-" + key.replace("_", "-")
         try:
             amount = parse_limit(key, value)
         except QuantityError as exc:

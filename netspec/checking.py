@@ -108,7 +108,8 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
               max_maccs: Optional[str] = None, max_flops: Optional[str] = None,
               max_memory_accesses: Optional[str] = None, max_compulsory_bytes: Optional[str] = None,
               max_weight_bytes: Optional[str] = None, max_peak_memory: Optional[str] = None,
-              max_latency: Optional[str] = None, device: Optional[str] = None, device_file: Optional[str] = None,
+              max_kv_cache: Optional[str] = None, max_latency: Optional[str] = None, device: Optional[str] = None,
+              device_file: Optional[str] = None,
               strict: Optional[bool] = None, ignore: Sequence[str] = (), output_file: Optional[str] = None,
               exit_zero: bool = False, max_file_size: Optional[str] = None, max_layers: Optional[int] = None,
               max_yaml_nodes: Optional[int] = None, max_depth: Optional[int] = None,
@@ -135,7 +136,8 @@ def run_check(files: list[str], output_format: str = "text", layers: bool = Fals
     options = build_options(set_, budget_file, {
         "params": max_params, "maccs": max_maccs, "flops": max_flops,
         "memory_accesses": max_memory_accesses, "compulsory_bytes": max_compulsory_bytes,
-        "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory, "latency": max_latency},
+        "weight_bytes": max_weight_bytes, "peak_activation_memory": max_peak_memory, "kv_cache_bytes": max_kv_cache,
+        "latency": max_latency},
         ignore, max_file_size, max_layers, max_yaml_nodes, max_depth, max_repeat, max_call_depth)
     options.device = device_option(device, device_file)
     if max_latency is not None and options.device is None:

@@ -45,6 +45,8 @@ _BudgetFile = Annotated[Optional[str], typer.Option("--budget-file", metavar="FI
                                                     help="A team budget policy (YAML).")]
 _MaxPeakMemory = Annotated[Optional[str], typer.Option("--max-peak-memory", "--max-peak-activation-memory",
                                                        metavar="BYTES", help="Budget for peak activation memory (8MiB).")]
+_MaxKvCache = Annotated[Optional[str], typer.Option(
+    "--max-kv-cache", metavar="BYTES", help="Budget for attention's KV cache, all layers (2GiB).")]
 _MaxLatency = Annotated[Optional[str], typer.Option(
     "--max-latency", metavar="TIME", help="Budget for the estimated latency on --device (5ms, 250us).")]
 
@@ -73,6 +75,7 @@ def check(
     max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
     max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
     max_peak_memory: _MaxPeakMemory = None,
+    max_kv_cache: _MaxKvCache = None,
     max_latency: _MaxLatency = None,
     device: Annotated[Optional[str], typer.Option(
         "--device", metavar="NAME",
@@ -109,8 +112,8 @@ def check(
         files, output_format=output_format, layers=layers, depth=depth, quiet=quiet, set_=set_, budget_file=budget_file,
         max_params=max_params, max_maccs=max_maccs, max_flops=max_flops, max_memory_accesses=max_memory_accesses,
         max_compulsory_bytes=max_compulsory_bytes, max_weight_bytes=max_weight_bytes,
-        max_peak_memory=max_peak_memory, max_latency=max_latency, device=device, device_file=device_file,
-        strict=strict, ignore=ignore, output_file=output_file,
+        max_peak_memory=max_peak_memory, max_kv_cache=max_kv_cache, max_latency=max_latency, device=device,
+        device_file=device_file, strict=strict, ignore=ignore, output_file=output_file,
         exit_zero=exit_zero, max_file_size=max_file_size, max_layers=max_layers, max_yaml_nodes=max_yaml_nodes,
         max_depth=max_depth, max_repeat=max_repeat, max_call_depth=max_call_depth, config=config,
         no_config=no_config, debug=debug))

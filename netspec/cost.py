@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .graph import INPUT, Graph
 from .ops import REGISTRY, numel
-from .rows import METRICS, SUMMED, CostRow, Totals, row, scale
+from .rows import METRICS, SUMMED, CostRow, Totals, row, scale, weight_terms
 
 __all__ = ["METRICS", "CostRow", "Totals", "annotate_costs", "buffer_lives", "live_changes", "overflow_diagnostics",
            "part_sums", "peak_memory", "scale"]
@@ -26,23 +26,51 @@ def annotate_costs(graph: Graph) -> Totals:
     batch, nbytes = graph.batch, graph.dtype_bytes
     scaling = (batch, nbytes)
     layers, inp = graph.layers, graph.input
-    params = maccs = flops = reads = writes = act_io = 0
-    for layer in layers:
+    params = maccs = flops = reads = writes = act_io = wreads = wtraffic = kv = 0
+    scratch = graph.scratch = []
+    for j, layer in enumerate(layers):
         out = layer.output
         shapes = [inp if r == INPUT else layers[r].output for r in layer.inputs]
-        op_parts = layer.op_parts = REGISTRY[layer.type].cost(layer.attrs, shapes, out)
+        op = REGISTRY[layer.type]
+        op_parts = layer.op_parts = op.cost(layer.attrs, shapes, out)
         p, m, f, i, o, a = part_sums(op_parts, layer.fused, out)
+        if op.special_costs:  # an embedding's rows, a tied weight, a KV cache, attention's intermediates
+            wr, wt, k, s = special_sums(op_parts, batch)
+            wr += p
+            wt += p
+            if s:
+                scratch.append((j, s))
+        else:
+            wr = wt = p
+            k = 0
         layer.scaling = scaling
-        layer.cost = row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes)
+        layer.cost = row(CostRow, layer.name, p, m, f, i, o, a, batch, nbytes, wr, wt, k)
         params += p
         maccs += m
         flops += f
         reads += i
         writes += o
         act_io += a
-    totals = row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes)
+        wreads += wr
+        wtraffic += wt
+        kv += k
+    totals = row(Totals, "total", params, maccs, flops, reads, writes, act_io, batch, nbytes, wreads, wtraffic, kv)
     totals.peak_activation_memory, totals.peak_layer = peak_memory(graph)
     return totals
+
+
+def special_sums(op_parts: list, batch: int) -> tuple[int, int, int, int]:
+    """What an op's parts add to the plain rule (weights read once each, no cache, no scratch):
+    (weight reads, weight traffic, KV cache, scratch) beyond its params (see rows.weight_terms),
+    the last two per sample."""
+    wr = wt = k = s = 0
+    for _, c in op_parts:
+        r, t = weight_terms(c, batch)
+        wr += r - c.params
+        wt += t - c.params
+        k += c.kv_cache
+        s += c.scratch
+    return wr, wt, k, s
 
 
 def part_sums(op_parts: list, fused: tuple, out) -> tuple[int, int, int, int, int, int]:
@@ -67,7 +95,8 @@ def peak_memory(graph: Graph) -> tuple[int, str | None]:
 
     Views (flatten, dropout, identity) allocate nothing: they extend the life of their input's
     buffer. The network input lives until its last reader, the network output to the end. The
-    sum at a layer counts its inputs and its output together (no in-place reuse).
+    sum at a layer counts its inputs and its output together (no in-place reuse), and the
+    intermediates it keeps while it runs (`Cost.scratch`: attention's Q, K, V, scores, context).
     """
     layers = graph.layers
     if not layers:  # every layer dropped (`when: false`): the input is the output, held throughout
@@ -131,7 +160,11 @@ def _live_changes(graph: Graph) -> list[int]:
     n = len(layers)
     lives = buffer_lives(graph)
     sizes = [numel(graph.input if owner == n else layers[owner].output) * per for owner, _ in lives]
-    return live_changes(n, lives, sizes)
+    delta = live_changes(n, lives, sizes)
+    for j, elements in graph.scratch:  # alive only while layer j runs
+        delta[j] += elements * per
+        delta[j + 1] -= elements * per
+    return delta
 
 
 INT64_MAX = 2**63 - 1

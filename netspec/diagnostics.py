@@ -84,12 +84,14 @@ CODES: dict[str, Code] = _codes(
     Code("NS202", "unknown-reference", ERROR,
          "`inputs:` names a layer that does not exist, or counts back (-k) past the input."),
     Code("NS203", "shape-mismatch", ERROR,
-         "The inputs of add/multiply/concat do not fit together."),
+         "Shapes do not fit together: the inputs of add/multiply/concat, or a layer's size attributes "
+         "and its input (to_image's height x width and the sequence length)."),
     Code("NS204", "invalid-output-size", ERROR,
          "A window does not fit (the kernel is larger than the padded input), a slice reaches past the end of "
          "its axis, or the output would be empty."),
     Code("NS205", "groups-mismatch", ERROR,
-         "Input or output channels are not divisible by `groups`."),
+         "Channels do not divide as the layer needs: by conv `groups`, into glu's two halves, into "
+         "depth_to_space blocks."),
     Code("NS206", "wrong-tensor-kind", ERROR,
          "The layer needs another kind of tensor (a conv on a vector, flatten on a vector, ...)."),
     Code("NS207", "duplicate-name", ERROR,

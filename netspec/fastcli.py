@@ -35,6 +35,7 @@ CHECK_OPTIONS = (
     ("max_compulsory_bytes", "str", None, ("--max-compulsory-bytes",)),
     ("max_weight_bytes", "str", None, ("--max-weight-bytes",)),
     ("max_peak_memory", "str", None, ("--max-peak-memory", "--max-peak-activation-memory")),
+    ("max_kv_cache", "str", None, ("--max-kv-cache",)),
     ("max_latency", "str", None, ("--max-latency",)),
     ("device", "str", None, ("--device",)),
     ("device_file", "str", None, ("--device-file",)),

@@ -72,6 +72,7 @@ class Graph:
     budget: object = None  # the spec's `budget:` mapping (a PosDict), if any
     lint_ignore: tuple[str, ...] = ()
     output_ref: int = INPUT  # the network's output: the last layer as written
+    scratch: list = field(default_factory=list)  # (layer, elements per sample) alive only while it runs; cost
 
     @property
     def dtype_bytes(self) -> int:

@@ -29,6 +29,7 @@ class CostRow:
     memory_accesses: int = 0
     compulsory_bytes: int = 0
     weight_bytes: int = 0
+    kv_cache_bytes: int = 0  # attention's cache of earlier keys and values (`context`), bytes of dtype
 
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in SUMMED}
@@ -48,15 +49,33 @@ class Totals(CostRow):
 
 
 def row(cls, label: str, params: int, maccs: int, flops: int, reads: int, writes: int, act_io: int,
-        batch: int, nbytes: int):
+        batch: int, nbytes: int, wreads: int | None = None, wtraffic: int | None = None, kv: int = 0):
     """Per-sample sums -> a batch-scaled row (activations and compute scale, weights do not). The
     one place the rule is written, for a part, a layer and the totals. Fields in CostRow's order,
-    passed positionally: ten keywords were half the cost of a row."""
+    passed positionally: ten keywords were half the cost of a row.
+
+    Weights are read once each (`params`) unless `weight_terms` says otherwise: `wreads` are the
+    weight elements read (sliding-window model), `wtraffic` those in the compulsory traffic; `kv`
+    is the per-sample KV cache in elements."""
     reads, writes = reads * batch, writes * batch
-    return cls(label, params, maccs * batch, flops * batch, reads, params, writes, reads + params + writes,
-               (act_io * batch + params) * nbytes, params * nbytes)
+    if wreads is None:
+        wreads = wtraffic = params
+    return cls(label, params, maccs * batch, flops * batch, reads, wreads, writes, reads + wreads + writes,
+               (act_io * batch + wtraffic) * nbytes, params * nbytes, kv * batch * nbytes)
+
+
+def weight_terms(c: Cost, batch: int) -> tuple[int, int]:
+    """(weight elements read, weight elements in the compulsory traffic) of a part: its params,
+    except an embedding (it reads the rows it gathers, batch x per sample, at most the whole
+    table once in the compulsory count) and a tied dense (it reads the other layer's weight too)."""
+    if c.gathered:
+        rows = c.gathered * batch
+        return rows, min(rows, c.params)
+    return c.params + c.tied, c.params + c.tied
 
 
 def scale(label: str, c: Cost, batch: int, nbytes: int) -> CostRow:
     """Per-sample op cost -> batch-scaled row."""
-    return row(CostRow, label, c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io, batch, nbytes)
+    wreads, wtraffic = weight_terms(c, batch)
+    return row(CostRow, label, c.params, c.maccs, c.flops, c.input_reads, c.output_writes, c.act_io, batch, nbytes,
+               wreads, wtraffic, c.kv_cache)

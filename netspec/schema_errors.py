@@ -43,7 +43,7 @@ _PATTERN_PHRASES = {
 # Names users bring from PyTorch and Keras, and what netspec calls the same thing. Matched without
 # case, `_` or `-` (`BatchNorm2d`, `batch_norm`); a synonym is offered only if it fits the place.
 SYNONYMS = {
-    "silu": "swish", "hardswish": "hswish", "hardsigmoid": "hsigmoid", "leakyrelu": "leaky_relu",
+    "hardswish": "hswish", "hardsigmoid": "hsigmoid", "leakyrelu": "leaky_relu",
     "linear": "dense", "fc": "dense", "fullyconnected": "dense", "conv2d": "conv", "convolution": "conv",
     "convtranspose2d": "deconv", "conv2dtranspose": "deconv", "convtranspose": "deconv",
     "depthwiseconv2d": "depthwise", "separableconv2d": "separable",

@@ -30,7 +30,8 @@ def test_explain_by_code_and_by_name_and_several(cli):
     r = cli("explain", "NS203", "channels-not-multiple-of-8")
     assert r.code == 0
     first, second = r.out.split("\n\nNS401 ")
-    assert first.startswith("NS203 shape-mismatch (error)\n\nThe inputs of add/multiply/concat do not fit together.")
+    assert first.startswith("NS203 shape-mismatch (error)\n\nShapes do not fit together: the inputs of "
+                            "add/multiply/concat")
     assert "Example:\n\n    netspec: 1\n" in first and "      - {type: add, inputs: [a, b]}" in first
     assert "\nFix: Make the inputs agree" in first
     assert second.startswith("channels-not-multiple-of-8 (warning)")

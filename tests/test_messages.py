@@ -93,15 +93,15 @@ LAYER = "netspec: 1\nname: t\ninput: {height: 8, width: 8, channels: 4}\nlayers:
 
 @pytest.mark.parametrize("layer, message", [
     # names brought from PyTorch and Keras (item 12)
-    ("{type: silu}", "unknown layer type 'silu' (did you mean 'swish'?)"),
+    ("{type: SiLU}", "unknown layer type 'SiLU' (did you mean 'silu'?)"),
     ("{type: linear, units: 8}", "unknown layer type 'linear' (did you mean 'dense'?)"),
     ("{type: fc, units: 8}", "unknown layer type 'fc' (did you mean 'dense'?)"),
     ("{type: ReLU}", "unknown layer type 'ReLU' (did you mean 'relu'?)"),
     ("{type: BatchNorm2d}", "unknown layer type 'BatchNorm2d' (did you mean 'batchnorm'?)"),
     ("{type: upsample, scale_factor: 2}", "unknown key `scale_factor` in an upsample layer (did you mean `scale`?)"),
     ("{type: conv, filters: 8, kernel: 3, activation: SiLU}",
-     "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, hswish, hsigmoid, gelu, "
-     "softmax, got 'SiLU' (did you mean 'swish'?)"),
+     "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, silu, hswish, hsigmoid, gelu, "
+     "softmax, got 'SiLU' (did you mean 'silu'?)"),
     # no misleading guesses: these are real layers netspec does not have
     ("{type: attention}", "unknown layer type 'attention'"),
     ("{type: mish}", "unknown layer type 'mish'"),

@@ -94,6 +94,8 @@ def test_layer_defs_and_dispatcher():
                 "global_maxpool", "flatten", "batchnorm", "layernorm", "relu", "relu6", "leaky_relu", "sigmoid",
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
                 "multiply", "concat", "upsample", "channel_shuffle", "slice"}
+    expected |= {"silu", "glu", "rmsnorm", "layer_scale", "to_sequence", "to_image", "space_to_depth",
+                 "depth_to_space"}  # format 1.1 (issue 14)
     assert layer_types() == frozenset(expected)
     for t in expected:
         d = defs[f"layer_{t}"]

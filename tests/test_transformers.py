@@ -17,12 +17,18 @@ Sources of the numbers:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec-cli[torch]'")
 
 import transformer_refs as refs  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from netspec.pipeline import check_path  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 
 def llama_params(vocab=32000, dim=2048, layers=22, heads=32, kv_heads=4, hidden=5632) -> int:
@@ -76,6 +82,17 @@ def counted():
 def test_reference_gives_the_published_numbers(name, counted):
     *_, params, maccs, shape = REFERENCES[name]
     assert counted(name) == (params, maccs, shape)
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny"])
+def test_spec_counts_what_the_reference_counts(name, counted):
+    """The zoo spec against its PyTorch reference: totals and output (per-layer agreement of the
+    spec's own export is tests/test_torch_oracle.py)."""
+    result = check_path(str(SPECS / f"{name}.yaml"))
+    assert result.ok, [(d.line, d.column, d.code, d.message) for d in result.diagnostics]
+    params, maccs, shape = counted(name)
+    assert (result.totals.params, result.totals.maccs, (1, *result.graph.shape_of(result.graph.output_ref))) == \
+        (params, maccs, shape)
 
 
 def test_tinyllama_hand_formula_is_the_published_size():

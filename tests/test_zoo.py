@@ -109,6 +109,9 @@ PUBLISHED = [
     ("alexnet.yaml", 61_100_840, 714_188_480),
     ("squeezenet1_1.yaml", 1_235_496, squeezenet1_1_maccs()),
     ("googlenet.yaml", 6_624_904, googlenet_maccs()),
+    # torchvision ConvNeXt_Tiny_Weights: num_params 28,589,128; 4,455,531,264 multiply-adds (issue 14,
+    # "_ops" 4.46), equal to tests/transformer_refs.py's ConvNeXt counted by FlopCounterMode
+    ("convnext_tiny.yaml", 28_589_128, 4_455_531_264),
 ]
 
 

@@ -14,6 +14,7 @@ from ..diagnostics import Diagnostic
 from ..expr import Budget
 from ..graph import INPUT, Graph
 from ..loader import DEFAULT_LIMITS, Limits, PosDict, PosList
+from ..ops import Tokens
 from .calls import Calling
 from .instances import Instancing
 from .reporting import (CALL_TEXT, INT64_MAX, MAX_NAME, POISON, STEPS_PER_LAYER, TEXT_PER_LAYER, Reporting, Skip,
@@ -139,6 +140,8 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
             self.report("NS215", f"input {'x'.join(map(str, shape))} has more than 2**63 - 1 elements",
                         data, "input", "input")
             return None
+        if dims == ["length"]:  # no channels: token ids, for an embedding
+            shape = Tokens(shape)
         return shape, batch
 
     def expand_list(self, entries, scope: Scope) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..loader import PosDict
+from ..ops import Tokens
 from .reporting import Skip
 
 
@@ -81,6 +82,8 @@ def dims_vars(shape) -> dict:
     """The in_* variables of a tensor."""
     if shape is None:
         return {}
+    if type(shape) is Tokens:
+        return {"in_length": shape[0]}
     out = {"in_channels": shape[-1]}
     if len(shape) == 3:
         out["in_height"], out["in_width"] = shape[0], shape[1]

@@ -22,7 +22,8 @@ import keyword
 import re
 
 from ..graph import INPUT
-from ..ops import REGISTRY, TorchCode, fmt_shape
+from ..ops import REGISTRY, Tokens, TorchCode, fmt_shape
+from ..ops.base import TORCH_HELPERS
 from . import ExportError
 
 # Names an attribute must not take: nn.Module's own members (assigning a module there breaks it),
@@ -37,7 +38,7 @@ register_load_state_dict_pre_hook register_module register_parameter register_st
 register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to
 to_empty train training type xpu zero_grad netspec_layers
 """.split())
-FORWARD_NAMES = frozenset({"self", "x", "torch", "nn"})
+FORWARD_NAMES = frozenset({"self", "x", "torch", "nn", "F", "math"})
 
 LINE = 100  # wrap an nn.Sequential(...) longer than this
 
@@ -76,7 +77,7 @@ def class_name(graph) -> str:
     name = "".join(p[:1].upper() + p[1:] for p in parts) or "Net"
     if name[0].isdigit():
         name = "Net" + name
-    if keyword.iskeyword(name) or name in ("torch", "nn"):
+    if keyword.iskeyword(name) or name in ("torch", "nn", "F", "math") or name in TORCH_HELPERS:
         name += "Net"
     return name
 
@@ -85,8 +86,17 @@ def class_name(graph) -> str:
 # one layer
 
 def _torch_shape(shape) -> tuple:
-    """netspec (H, W, C) / (L, C) / (C,) -> the module's (C, H, W) / (C, L) / (C,), batch left out."""
+    """netspec (H, W, C) / (L, C) / (C,) -> the module's (C, H, W) / (C, L) / (C,), batch left out;
+    token ids (L,) stay (L,)."""
+    if type(shape) is Tokens:
+        return tuple(shape)
     return (shape[-1], *shape[:-1])
+
+
+def input_vocab(graph) -> int:
+    """The ids a token input may hold: below the smallest vocabulary of the embeddings reading it."""
+    vocabs = [l.attrs["vocab"] for l in graph.layers if INPUT in l.inputs and "vocab" in l.attrs]
+    return min(vocabs, default=2)
 
 
 def _fused(layer, channels_last: bool = False) -> list[str]:
@@ -107,7 +117,8 @@ def layer_code(graph, layer) -> TorchCode:
     if code is None:
         raise ExportError(f"{layer.name}: no PyTorch mapping for the op `{layer.type}` yet")
     modules = code.modules + _fused(layer, code.channels_last)
-    return TorchCode(modules or ["nn.Identity()"], code.call, code.channels_last, code.inline)
+    return TorchCode(modules or ["nn.Identity()"], code.call, code.channels_last, code.inline, code.helpers,
+                     code.refs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,8 +134,18 @@ def _module_source(mods: list[str], indent: str) -> str:
     return "nn.Sequential(\n" + "".join(f"{inner}{m},\n" for m in mods) + indent + ")"
 
 
-def _input_example(shape) -> str:
+def _input_example(graph) -> str:
+    shape = graph.input
+    if type(shape) is Tokens:
+        return f"torch.randint(0, {input_vocab(graph)}, (1, {shape[0]}))"
     return f"torch.randn(1, {', '.join(map(str, _torch_shape(shape)))})"
+
+
+def _ref_expr(graph, names: list[str], codes: list[TorchCode], name: str) -> str:
+    """The module of another layer (a dense `tie:`'s embedding): its attribute, or the first module
+    of it when fused ops made the attribute an nn.Sequential."""
+    i = next(j for j, l in enumerate(graph.layers) if l.name == name)
+    return f"self.{names[i]}" + ("[0]" if len(codes[i].modules) > 1 else "")
 
 
 def to_source(graph) -> str:
@@ -135,17 +156,23 @@ def to_source(graph) -> str:
     totals_maccs = (sum(c.maccs for l in graph.layers for _, c in l.parts)
                     if all(l.parts for l in graph.layers) else None)
     ind = "        "
-    init, fwd = [], []
-    for i, (layer, attr) in enumerate(zip(graph.layers, names)):
-        code = layer_code(graph, layer)
+    init, fwd, helpers = [], [], {}
+    codes = [layer_code(graph, layer) for layer in graph.layers]
+    for i, (layer, attr, code) in enumerate(zip(graph.layers, names, codes)):
         fused = f" + {' + '.join(layer.fused)}" if layer.fused else ""
         inline = " (computed in forward)" if code.inline else ""
         init.append(f"{ind}# {layer.name}: {layer.type}{inline}{fused} -> {fmt_shape(layer.output)}")
         init.append(f"{ind}self.{attr} = {_module_source(code.modules, ind)}")
         args = ["x" if r == INPUT else names[r] for r in layer.inputs]
-        fwd.append(f"{ind}{attr} = " + code.call.format(*args, m=f"self.{attr}"))
+        refs = {key: _ref_expr(graph, names, codes, name) for key, name in code.refs.items()}
+        fwd.append(f"{ind}{attr} = " + code.call.format(*args, m=f"self.{attr}", **refs))
+        helpers.update(dict.fromkeys(code.helpers))
     result = "x" if graph.output_ref == INPUT else names[graph.output_ref]
-    in_kind = {3: "an image (N, C, H, W)", 2: "a sequence (N, C, L)", 1: "a vector (N, C)"}[len(graph.input)]
+    in_kind = ("token ids (N, L)" if type(graph.input) is Tokens else
+               {3: "an image (N, C, H, W)", 2: "a sequence (N, C, L)", 1: "a vector (N, C)"}[len(graph.input)])
+    defined = []
+    for h in helpers:
+        defined += ["", "", TORCH_HELPERS[h].rstrip("\n")]
     out_shape = graph.shape_of(graph.output_ref)
     facts = []
     if totals_params is not None:
@@ -161,8 +188,11 @@ def to_source(graph) -> str:
         "LxC is (N, C, L)). Weights are randomly initialised; load your own with load_state_dict.",
         '"""',
         "",
+        *(["import math", ""] if helpers else []),
         "import torch",
+        *(["import torch.nn.functional as F"] if helpers else []),
         "from torch import nn",
+        *defined,
         "",
         "",
         f"class {cls}(nn.Module):",
@@ -179,7 +209,7 @@ def to_source(graph) -> str:
         "",
         'if __name__ == "__main__":',
         f"    model = {cls}().eval()",
-        f"    x = {_input_example(graph.input)}  # netspec input {fmt_shape(graph.input)}",
+        f"    x = {_input_example(graph)}  # netspec input {fmt_shape(graph.input)}",
         "    with torch.no_grad():",
         "        y = model(x)",
         '    print("output shape:", tuple(y.shape))',

@@ -9,11 +9,12 @@ folder: every module here but `base` is imported below, in name order) with its 
 import os as _os
 from importlib import import_module as _import_module
 
-from .base import REGISTRY, Attr, Cost, Op, Shape, ShapeError, TorchCode, fmt_shape, kind_of, numel
+from .base import REGISTRY, Attr, Cost, Op, Shape, ShapeError, Tokens, TorchCode, fmt_shape, kind_of, numel
 
 FAMILIES = tuple(sorted(name[:-3] for name in _os.listdir(_os.path.dirname(__file__))
                         if name.endswith(".py") and not name.startswith("_") and name != "base.py"))
 for _family in FAMILIES:  # registration: each family module registers its ops (registry order = this order)
     _import_module(f".{_family}", __name__)
 
-__all__ = ["REGISTRY", "Attr", "Cost", "Op", "Shape", "ShapeError", "TorchCode", "fmt_shape", "kind_of", "numel"]
+__all__ = ["REGISTRY", "Attr", "Cost", "Op", "Shape", "ShapeError", "Tokens", "TorchCode", "fmt_shape", "kind_of",
+           "numel"]

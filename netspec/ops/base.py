@@ -62,7 +62,8 @@ class Attr:
 
 @dataclass(slots=True)
 class Cost:
-    """One row of cost, per sample. Weights read = params (each weight once per inference)."""
+    """One row of cost, per sample. Weights read = params (each weight once per inference), except
+    where `gathered` or `tied` say otherwise."""
 
     params: int = 0
     maccs: int = 0
@@ -70,6 +71,10 @@ class Cost:
     input_reads: int = 0  # sliding-window model: reads of input feature-map elements
     output_writes: int = 0
     act_io: int = 0  # compulsory model: input + output activation elements, each once
+    gathered: int = 0  # an embedding: weight elements read per sample (its rows), instead of all params
+    tied: int = 0  # weight elements of another layer read here (dense `tie:`), not counted as params
+    kv_cache: int = 0  # elements of the KV cache this layer holds, per sample (attention `context`)
+    scratch: int = 0  # elements of intermediates alive while the layer runs (attention scores), per sample
 
 
 class TorchCode:
@@ -79,24 +84,63 @@ class TorchCode:
     `call` is a format string: {m} is the attribute (`self.name`), {0}, {1}, ... the inputs.
     `channels_last`: the attribute runs on a channels-last tensor (the call permutes around it).
     `inline`: the op itself is computed in the forward expression (add, concat, ...).
+    `helpers`: names of classes of `TORCH_HELPERS` the modules use; the file defines each once.
+    `refs`: placeholders of `call` naming another layer's module ({"tie": "wte"}: `{tie}` in the
+    call is that layer's module, as a dense `tie:` reads its embedding's weight).
     A plain class: a dataclass costs every `check` its creation at import, and check never exports.
     """
 
-    __slots__ = ("modules", "call", "channels_last", "inline")
+    __slots__ = ("modules", "call", "channels_last", "inline", "helpers", "refs")
 
     def __init__(self, modules: list[str], call: str = "{m}({0})", channels_last: bool = False,
-                 inline: bool = False) -> None:
+                 inline: bool = False, helpers: tuple[str, ...] = (), refs: dict | None = None) -> None:
         self.modules = modules
         self.call = call
         self.channels_last = channels_last
         self.inline = inline
+        self.helpers = helpers
+        self.refs = refs or {}
+
+
+# Module classes an exported file defines for ops PyTorch has no module for (attention with its
+# matmuls written out, learned tokens, ...): class name -> its source, registered by the op's module.
+TORCH_HELPERS: dict[str, str] = {}
+
+
+def torch_helper(name: str, source: str) -> str:
+    """Register the source of an exported helper class; returns its name."""
+    TORCH_HELPERS[name] = source.strip("\n") + "\n"
+    return name
+
+
+class Tokens(tuple):
+    """A sequence of L token ids (`input: {length: L}` without channels): the shape (L,), told apart
+    from a vector of L channels by its type (it compares and hashes differently from one)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Tokens and tuple.__eq__(self, other)
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("tokens", *self))
+
+    def __repr__(self) -> str:
+        return f"Tokens({tuple(self)!r})"
 
 
 def fmt_shape(shape: Shape | None) -> str:
+    if type(shape) is Tokens:
+        return f"{shape[0]} tokens"
     return "x".join(str(d) for d in shape) if shape else "?"
 
 
 def kind_of(shape: Shape) -> str:
+    if type(shape) is Tokens:
+        return "token ids"
     return {3: "image", 2: "sequence", 1: "vector"}[len(shape)]
 
 
@@ -163,6 +207,8 @@ class Op:
     # product), else `elementwise`. `part_family` names a multi-part op's parts by their labels.
     family: str | None = None
     part_family: dict[str, str] = {}
+    takes_tokens: bool = False  # accepts token ids (embedding, slice); every other op refuses them
+    special_costs: bool = False  # its Cost may set gathered, tied, kv_cache or scratch (the cost stage looks)
 
     def infer(self, a: dict, ins: list[Shape]) -> Shape:
         """The output shape for these attributes and input shapes, or ShapeError."""

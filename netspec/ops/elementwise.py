@@ -1,4 +1,4 @@
-"""Element-wise ops: activations, batch/layer norm, dropout and identity.
+"""Element-wise ops: activations, batch/layer/RMS norm, layer scale, glu, dropout and identity.
 
 Each has a FLOPs-per-element figure (the table the README publishes). Standalone, an element-wise
 layer reads every input element and writes every output element; fused onto another layer
@@ -12,20 +12,22 @@ channels-last tensor (the forward pass permutes around it), and so do its fused 
 
 from __future__ import annotations
 
-from .base import Attr, Cost, Op, TorchCode, numel, register, to_channels_first, to_channels_last, torch_number
+from .base import (Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register, to_channels_first,
+                   to_channels_last, torch_helper, torch_number)
 
 
 class ElementwiseOp(Op):
-    """Same shape out as in; `per_element` FLOPs; norms carry 2·C learnable parameters."""
+    """Same shape out as in; `per_element` FLOPs; `per_channel` learnable parameters per channel
+    (batch and layer norm 2: scale and shift; RMS norm and layer scale 1)."""
 
-    def __init__(self, type_: str, per_element: int, doc: str, norm: bool = False) -> None:
+    def __init__(self, type_: str, per_element: int, doc: str, norm: bool = False, per_channel: int = 0) -> None:
         self.type = type_
         self.per_element = per_element
         self.doc = doc
-        self.norm = norm
+        self.per_channel = 2 if norm else per_channel
 
     def params(self, shape) -> int:
-        return 2 * shape[-1] if self.norm else 0
+        return self.per_channel * shape[-1]
 
     def cost(self, a, ins, out):
         n = numel(out)
@@ -74,14 +76,63 @@ class BatchNormOp(ElementwiseOp):
 
 
 class LayerNormOp(ElementwiseOp):
-    """Layer norm over the channel axis: `nn.LayerNorm` runs channels-last."""
+    """Layer norm over the channel axis: `nn.LayerNorm` (`nn.RMSNorm`) runs channels-last."""
+
+    module = "nn.LayerNorm"
 
     def torch(self, layer, ins):
         shape = ins[0]
         if len(shape) == 1:
-            return TorchCode([f"nn.LayerNorm({shape[-1]})"])
+            return TorchCode([f"{self.module}({shape[-1]})"])
         call = to_channels_first("{m}(%s)" % to_channels_last("{0}", len(shape)), len(shape))
-        return TorchCode([f"nn.LayerNorm({shape[-1]})"], call, channels_last=True)
+        return TorchCode([f"{self.module}({shape[-1]})"], call, channels_last=True)
+
+
+class RMSNormOp(LayerNormOp):
+    """RMS norm (Zhang and Sennrich 2019): x / rms(x) · γ over the channels, no mean, no shift."""
+
+    module = "nn.RMSNorm"
+
+
+LAYER_SCALE = torch_helper("NetspecLayerScale", '''
+class NetspecLayerScale(nn.Module):
+    """netspec `layer_scale`: a learned factor per channel (channels first)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        return x * self.gamma.view(-1, *[1] * (x.dim() - 2))
+''')
+
+
+class LayerScaleOp(ElementwiseOp):
+    """A learned per-channel γ (CaiT, ConvNeXt): C parameters, one multiply per element."""
+
+    def torch(self, layer, ins):
+        return TorchCode([f"{LAYER_SCALE}({ins[0][-1]})"], helpers=(LAYER_SCALE,))
+
+
+class GluOp(Op):
+    """Gated linear unit: the first half of the channels times the sigmoid of the second half."""
+
+    type = "glu"
+    doc = "Gated linear unit: a * sigmoid(b) of the two halves of the channels; halves the channels."
+
+    def infer(self, a, ins):
+        c = ins[0][-1]
+        if c % 2:
+            raise ShapeError("NS205", f"glu halves the channels, and {fmt_shape(ins[0])} has an odd number ({c})",
+                             "inputs")
+        return (*ins[0][:-1], c // 2)
+
+    def cost(self, a, ins, out):
+        n, read = numel(out), numel(ins[0])
+        return [("glu", Cost(flops=5 * n, input_reads=read, output_writes=n, act_io=read + n))]  # sigmoid 4, multiply
+
+    def torch(self, layer, ins):
+        return TorchCode(["nn.GLU(dim=1)"])
 
 
 class IdentityOp(Op):
@@ -115,6 +166,7 @@ ACTIVATIONS = (
     ActivationOp("sigmoid", 4, "Sigmoid activation.", "nn.Sigmoid()"),  # negate, exp, add, divide
     ActivationOp("tanh", 5, "tanh activation.", "nn.Tanh()"),  # two exps, subtract, add, divide
     ActivationOp("swish", 5, "Swish (SiLU) activation.", "nn.SiLU()"),  # x · sigmoid(x)
+    ActivationOp("silu", 5, "SiLU activation (the same function as swish).", "nn.SiLU()"),
     ActivationOp("hswish", 5, "Hard swish activation.", "nn.Hardswish()"),  # x · hsigmoid(x)
     ActivationOp("hsigmoid", 4, "Hard sigmoid activation.", "nn.Hardsigmoid()"),  # relu6(x + 3) / 6
     # tanh approximation: cube, multiply-add, scale, tanh-free count of 8 scalar ops (counted as such)
@@ -125,9 +177,14 @@ ACTIVATIONS = (
 
 NORMS = (BatchNormOp("batchnorm", 2, "Standalone batch normalisation (2*C parameters).", norm=True),
          # mean 1, variance 3, normalise 2, scale and shift 2
-         LayerNormOp("layernorm", 8, "Layer normalisation over the channel axis.", norm=True))
+         LayerNormOp("layernorm", 8, "Layer normalisation over the channel axis.", norm=True),
+         # square and accumulate 2, normalise 1, scale 1
+         RMSNormOp("rmsnorm", 4, "RMS normalisation over the channel axis (a learned scale per channel, C "
+                   "parameters).", per_channel=1),
+         LayerScaleOp("layer_scale", 1, "Layer scale: multiplies every channel by a learned factor (C parameters).",
+                      per_channel=1))
 
-register(*NORMS, *ACTIVATIONS, DropoutOp(), IdentityOp())
+register(*NORMS, *ACTIVATIONS, GluOp(), DropoutOp(), IdentityOp())
 
 # The table the README publishes: FLOPs per element of each element-wise op.
 FLOPS_PER_ELEMENT = {op.type: op.per_element for op in (*ACTIVATIONS, *NORMS)}

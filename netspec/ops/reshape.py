@@ -1,20 +1,26 @@
-"""Ops that change the layout: flatten (a free view), upsample and channel_shuffle (copies).
+"""Ops that change the layout: flatten, to_sequence and to_image (free views), upsample,
+channel_shuffle and space_to_depth / depth_to_space (copies).
 
 upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds) on an image
 and 3 on a sequence, where it interpolates linearly along the length (PyTorch's `linear`); it reads
 every input element and writes every output element. channel_shuffle (format 1.1, ShuffleNet):
-no FLOPs and no parameters, a copy that reads and writes every element.
+no FLOPs and no parameters, a copy that reads and writes every element. space_to_depth /
+depth_to_space move every element once too (read and written, no FLOPs).
 
 PyTorch: flatten in HxWxC order (permuted to channels-last first, so a following Linear matches);
 upsample is `nn.Upsample`; channel_shuffle is torchvision's view / transpose / reshape, written
-in the forward pass.
+in the forward pass; to_sequence `nn.Flatten(2)` and to_image `nn.Unflatten(2, (H, W))` on the
+channels-first tensor (positions in row-major order); space_to_depth `nn.PixelUnshuffle` and
+depth_to_space `nn.PixelShuffle` (their channel order: channel c of the block's pixel (i, j) is
+c·b² + i·b + j).
 """
 
 from __future__ import annotations
 
 import math
 
-from .base import Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, numel, register, to_channels_last, torch_number
+from .base import (Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, kind_of, numel, register, to_channels_last,
+                   torch_number)
 
 
 class FlattenOp(Op):
@@ -104,3 +110,86 @@ class ChannelShuffleOp(Op):
 
 
 register(FlattenOp(), UpsampleOp(), ChannelShuffleOp())
+
+
+class ToSequenceOp(Op):
+    type = "to_sequence"
+    doc = "An image as a sequence of its H*W positions in row-major order: (H*W)xC. A view: no cost."
+    is_view = True
+
+    def infer(self, a, ins):
+        self.require_image(ins[0])
+        h, w, c = ins[0]
+        return (h * w, c)
+
+    def torch(self, layer, ins):
+        return TorchCode(["nn.Flatten(2)"])
+
+
+class ToImageOp(Op):
+    type = "to_image"
+    doc = "A sequence of H*W positions (row-major) as an image HxWxC. A view: no cost."
+    attrs = (Attr("height", "int+", doc="Image height H (H*W must equal the sequence length)."),
+             Attr("width", "int+", doc="Image width W (H*W must equal the sequence length)."))
+    is_view = True
+
+    def infer(self, a, ins):
+        shape = ins[0]
+        if len(shape) != 2:
+            raise ShapeError("NS206", f"to_image needs a sequence (LxC) input, got the {kind_of(shape)} "
+                             f"{fmt_shape(shape)}", "inputs")
+        h, w = a["height"], a["width"]
+        if h * w != shape[0]:
+            raise ShapeError("NS203", f"to_image: {h}x{w} is {h * w:,} positions, but the sequence "
+                             f"{fmt_shape(shape)} has {shape[0]:,}", "height")
+        return (h, w, shape[1])
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.Unflatten(2, ({layer.attrs['height']}, {layer.attrs['width']}))"])
+
+
+class SpaceToDepthOp(Op):
+    type = "space_to_depth"
+    doc = "Each bxb block of pixels side by side on the channels: (H/b)x(W/b)x(C*b*b). A copy."
+    attrs = (Attr("block", "int+", doc="Block size b (H and W must be multiples of it)."),)
+
+    def infer(self, a, ins):
+        self.require_image(ins[0])
+        h, w, c = ins[0]
+        b = a["block"]
+        if h % b or w % b:
+            raise ShapeError("NS204", f"space_to_depth: block {b} does not tile the {h}x{w} image (H and W must "
+                             f"be multiples of {b})", "block")
+        return (h // b, w // b, c * b * b)
+
+    def cost(self, a, ins, out):
+        return [(self.type, copy_cost(numel(out)))]
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.PixelUnshuffle({layer.attrs['block']})"])
+
+
+class DepthToSpaceOp(SpaceToDepthOp):
+    type = "depth_to_space"
+    doc = "The channels spread over bxb blocks of pixels: (H*b)x(W*b)x(C/(b*b)). A copy."
+    attrs = (Attr("block", "int+", doc="Block size b (C must be a multiple of b*b)."),)
+
+    def infer(self, a, ins):
+        self.require_image(ins[0])
+        h, w, c = ins[0]
+        b = a["block"]
+        if c % (b * b):
+            raise ShapeError("NS205", f"depth_to_space: {c} channels do not split into {b}x{b} blocks (C must be a "
+                             f"multiple of {b * b})", "block")
+        return (h * b, w * b, c // (b * b))
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.PixelShuffle({layer.attrs['block']})"])
+
+
+def copy_cost(n: int) -> Cost:
+    """A copy of n elements: each read once and written once, no arithmetic."""
+    return Cost(input_reads=n, output_writes=n, act_io=2 * n)
+
+
+register(ToSequenceOp(), ToImageOp(), SpaceToDepthOp(), DepthToSpaceOp())
