@@ -123,6 +123,9 @@ CODES: dict[str, Code] = _codes(
          "allowed layer in all (64,000,000 by default; raise it with --max-layers).",
          "Every nested or repeated instance carries its whole name, and every report repeats the names: "
          "without a bound a small spec could need gigabytes of memory and of report."),
+    Code("NS218", "invalid-tie", ERROR,
+         "A dense `tie:` names no embedding, or an embedding whose vocab x dim is not this layer's units x "
+         "input channels."),
     # --- NS3xx: budgets -----------------------------------------------------------------------
     Code("NS301", "budget-exceeded", ERROR,
          "A network total (params, MACCs, memory, ...) is over its budget."),

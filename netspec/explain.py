@@ -89,6 +89,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'raise --max-layers, which allows 100 steps per layer.'),
     "NS217": (_SPEC + '  - {name: ' + 'x' * 1001 + ', type: relu}\n',
               'Use shorter layer and block-call names; nested calls carry every prefix, so keep each short.'),
+    "NS218": ('netspec: 1\nname: lm\ninput: {length: 16}\nlayers:\n  - {name: wte, type: embedding, vocab: 1000, dim: 64}\n'
+              '  - {name: head, type: dense, units: 512, tie: wte}\n',
+              'Tie to the embedding whose table this layer reuses, with `units` equal to its vocab (and input '
+              'channels equal to its dim); or drop `tie` to give the layer its own weight.'),
     "NS301": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {maccs: 100K}\n',
               'Make the network cheaper, or raise the budget where the message says it was set.'),
     "NS302": (_SPEC + '  - {type: conv, filters: 16, kernel: 3}\nbudget: {per_layer: {maccs: 100K}}\n',

@@ -55,11 +55,15 @@ SYNONYMS = {
     "upsampling2d": "upsample", "interpolate": "upsample",
     "scalefactor": "scale", "outchannels": "filters", "kernelsize": "kernel", "strides": "stride",
     "outfeatures": "units", "dilationrate": "dilation", "usebias": "bias",
+    "multiheadattention": "attention", "selfattention": "attention", "mha": "attention",
+    "windowattention": "attention", "numheads": "heads", "nhead": "heads", "numkeyvalueheads": "kv_heads",
+    "embed": "embedding", "layerscale": "layer_scale", "pixelunshuffle": "space_to_depth",
+    "pixelshuffle": "depth_to_space",
 }
 # Real layer names netspec does not have, whose nearest spelling would mislead (`mish` is not
 # `swish`, `attention` is not `flatten`): they get no guess.
-NO_GUESS = frozenset({"mish", "attention", "multiheadattention", "selfattention", "lstm", "gru", "rnn",
-                      "embedding", "elu", "selu", "prelu", "softplus", "groupnorm", "instancenorm",
+NO_GUESS = frozenset({"mish", "lstm", "gru", "rnn",
+                      "elu", "selu", "prelu", "softplus", "groupnorm", "instancenorm",
                       "conv1d", "conv3d", "maxpool1d", "avgpool1d"})
 
 

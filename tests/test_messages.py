@@ -103,7 +103,8 @@ LAYER = "netspec: 1\nname: t\ninput: {height: 8, width: 8, channels: 4}\nlayers:
      "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, silu, hswish, hsigmoid, gelu, "
      "softmax, got 'SiLU' (did you mean 'silu'?)"),
     # no misleading guesses: these are real layers netspec does not have
-    ("{type: attention}", "unknown layer type 'attention'"),
+    ("{type: lstm}", "unknown layer type 'lstm'"),
+    ("{type: MultiheadAttention, heads: 2}", "unknown layer type 'MultiheadAttention' (did you mean 'attention'?)"),
     ("{type: mish}", "unknown layer type 'mish'"),
     # ordinary typos still get their hint
     ("{type: conv, filter: 8, kernel: 3}", "unknown key `filter` in a conv layer (did you mean `filters`?)"),

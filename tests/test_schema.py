@@ -95,7 +95,7 @@ def test_layer_defs_and_dispatcher():
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
                 "multiply", "concat", "upsample", "channel_shuffle", "slice"}
     expected |= {"silu", "glu", "rmsnorm", "layer_scale", "to_sequence", "to_image", "space_to_depth",
-                 "depth_to_space"}  # format 1.1 (issue 14)
+                 "depth_to_space", "embedding", "position_embedding", "class_token", "attention"}  # issue 14
     assert layer_types() == frozenset(expected)
     for t in expected:
         d = defs[f"layer_{t}"]

@@ -8,6 +8,7 @@ the generated networks of tests/test_torch_generated.py.
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -121,3 +122,216 @@ def test_token_ids_feed_only_an_embedding(layer_text):
     [d] = [d for d in r.diagnostics if d.severity == "error"]
     assert d.code == "NS206" and "token ids" in d.message and "embedding" in d.message
     assert (d.line, d.column) == position(text, "[input" if "inputs" in layer_text else layer_text)
+
+
+# --- embeddings and tokens ----------------------------------------------------------------------------
+
+def test_embedding_position_and_class_token_costs():
+    r = ok(spec("""
+    layers:
+      - {name: wte, type: embedding, vocab: 100, dim: 8}
+      - {name: wpe, type: position_embedding, max_length: 32}
+      - {name: cls, type: class_token, count: 2}
+    """, "{length: 10}"))
+    wte, wpe, cls = r.graph.layers
+    assert (wte.output, wpe.output, cls.output) == ((10, 8), (10, 8), (12, 8))
+    # embedding: vocab x dim parameters, no arithmetic; it reads its L ids and the L rows it gathers
+    c = wte.cost
+    assert (c.params, c.maccs, c.flops) == (800, 0, 0)
+    assert (c.input_reads, c.weight_reads, c.output_writes) == (10, 80, 80)
+    assert c.weight_bytes == 800 * 4 and c.compulsory_bytes == (10 + 80 + 80) * 4
+    # position_embedding: a table of max_length x C; one add per element; rows 0..L-1 read
+    c = wpe.cost
+    assert (c.params, c.flops, c.weight_reads, c.input_reads, c.output_writes) == (32 * 8, 80, 80, 80, 80)
+    # class_token: count x C; a copy of the sequence with the tokens in front
+    c = cls.cost
+    assert (c.params, c.flops, c.input_reads, c.output_writes, c.weight_reads) == (16, 0, 80, 96, 16)
+
+
+def test_embedding_rows_scale_with_the_batch_and_the_table_bounds_the_traffic():
+    r = ok(spec("layers:\n  - {type: embedding, vocab: 5, dim: 4}\n", "{length: 3}", "batch: 4\n"))
+    c = r.graph.layers[0].cost
+    assert c.weight_reads == 4 * 3 * 4  # 12 rows gathered, no reuse counted
+    assert c.compulsory_bytes == (4 * (3 + 12) + 5 * 4) * 4  # ... but the whole table (20) at most, once
+
+
+def test_image_position_embedding_covers_its_positions():
+    r = ok(spec("layers:\n  - {type: position_embedding}\n"))
+    assert r.graph.layers[0].cost.params == 8 * 6 * 4  # H x W x C
+
+
+@pytest.mark.parametrize("body, input_, code, needle, occurrence", [
+    # an embedding fed channels
+    ("- {type: embedding, vocab: 10, dim: 4}", "{length: 5, channels: 3}", "NS206", "{type: embedding", 1),
+    ("- {type: position_embedding, max_length: 4}", "{length: 5, channels: 3}", "NS203", "4}", 1),
+    ("- {type: global_avgpool}\n  - {type: position_embedding}", None, "NS206", "{type: position_embedding", 1),
+    ("- {type: class_token}", None, "NS206", "{type: class_token", 1),  # an image
+])
+def test_token_op_diagnostics(body, input_, code, needle, occurrence):
+    text = spec("layers:\n  " + body + "\n", input_ or "{height: 8, width: 6, channels: 4}")
+    assert located(text) == [(code, *position(text, needle, occurrence))]
+
+
+# --- attention: the contract's formulas ---------------------------------------------------------------
+
+def parts(layer) -> dict:
+    return {label: c for label, c in layer.parts}
+
+
+def test_self_attention_counts():
+    """L = 10, C = 16, h = 4, d = 4 (C / h), g = h: params 4·C·h·d + biases 3·h·d + C."""
+    r = ok(spec("layers:\n  - {type: attention, heads: 4}\n", "{length: 10, channels: 16}"))
+    att = r.graph.layers[0]
+    p = parts(att)
+    assert list(p) == ["qkv", "scores", "context", "out"]
+    assert att.output == (10, 16)
+    assert att.cost.params == 16 * 16 * 4 + 3 * 16 + 16
+    assert p["qkv"].maccs == 3 * 10 * 16 * 16  # L·C·h·d + 2·L·C·g·d
+    assert p["scores"].maccs == p["context"].maccs == 10 * 10 * 4 * 4  # L·Lk·h·d each
+    assert p["out"].maccs == 10 * 16 * 16
+    # FLOPs: biased dot products 2n per output; per score 2d - 1 + scale 1 + softmax 3; A·V 2Lk - 1
+    assert p["qkv"].flops == 2 * 16 * 3 * 10 * 16
+    assert p["scores"].flops == (2 * 4 - 1 + 1 + 3) * 10 * 10 * 4
+    assert p["context"].flops == (2 * 10 - 1) * 10 * 16
+    assert p["out"].flops == 2 * 16 * 10 * 16
+    # the L·Lk·h score matrix is written by `scores` and read (once per MACC) by `context`
+    assert p["scores"].output_writes == 400 and p["context"].input_reads == 10 * 10 * 4 * 4
+    assert att.cost.kv_cache_bytes == 0
+
+
+def test_grouped_query_rope_causal_context():
+    """h = 8, d = 8, g = 2 on C = 32, no biases, rope, causal, 6 new tokens after 10 cached."""
+    text = spec("layers:\n  - {type: attention, heads: 8, head_dim: 8, kv_heads: 2, dim: 24, qkv_bias: false, "
+                "out_bias: false, rope: true, causal: true, context: 10}\n", "{length: 6, channels: 32}")
+    att = ok(text).graph.layers[0]
+    p = parts(att)
+    assert list(p) == ["qkv", "rope", "scores", "context", "out"]
+    assert att.output == (6, 24)
+    assert att.cost.params == 32 * 64 + 2 * 32 * 16 + 64 * 24
+    assert p["qkv"].maccs == 6 * 32 * 64 + 2 * 6 * 32 * 16  # the 10 cached positions are not recomputed
+    assert p["scores"].maccs == p["context"].maccs == 6 * 16 * 8 * 8  # Lk = 6 + 10
+    assert p["rope"].flops == 3 * (6 * 64 + 6 * 16)
+    assert att.cost.kv_cache_bytes == 2 * 10 * 16 * 4  # 2·n·g·d elements of float32
+    # causal is a mask: the same counts without it
+    plain = ok(text.replace("causal: true", "causal: false")).graph.layers[0]
+    assert [c for _, c in plain.parts] == [c for _, c in att.parts]
+
+
+def test_cross_attention_counts():
+    r = ok(spec("""
+    layers:
+      - {name: memory, type: dense, units: 6}
+      - {name: cross, type: attention, heads: 2, head_dim: 5, inputs: [input, memory]}
+    """, "{length: 4, channels: 8}"))
+    cross = r.graph.layers[1]
+    p = parts(cross)
+    assert cross.output == (4, 8)
+    assert cross.cost.params == 8 * 10 + 2 * 6 * 10 + 10 * 8 + 3 * 10 + 8
+    assert p["qkv"].maccs == 4 * 8 * 10 + 2 * 4 * 6 * 10  # keys and values from the memory (Lm = 4, Cm = 6)
+
+
+def test_window_attention_counts():
+    """A 4x6 image in 2x3 windows: Lk = 6 keys per query; a relative-position table (3·5)·h."""
+    text = spec("layers:\n  - {type: attention, heads: 2, window: [2, 3], shift: 1, relative_position_bias: true}\n",
+                "{height: 4, width: 6, channels: 8}")
+    att = ok(text).graph.layers[0]
+    p = parts(att)
+    assert att.output == (4, 6, 8)
+    assert att.cost.params == 4 * 8 * 8 + 4 * 8 + 3 * 5 * 2
+    assert p["scores"].maccs == 24 * 6 * 8  # L·Lk·h·d with Lk = wh·ww
+    assert p["scores"].flops == (2 * 4 - 1 + 1 + 3 + 1) * 24 * 6 * 2  # + the bias add per score
+    unshifted = ok(text.replace("shift: 1, ", "")).graph.layers[0]
+    assert [c for _, c in unshifted.parts] == [c for _, c in att.parts]  # a shift changes no count
+
+
+def test_attention_keeps_its_intermediates_in_peak_memory():
+    """Q, K, V, the scores and the context are alive while attention runs: L = 8, C = 4, h = 2."""
+    r = ok(spec("layers:\n  - {type: attention, heads: 2}\n", "{length: 8, channels: 4}"))
+    scratch = 2 * 8 * 4 + 2 * 8 * 4 + 8 * 8 * 2  # Q and context, K and V, scores
+    assert r.totals.peak_activation_memory == (8 * 4 + 8 * 4 + scratch) * 4
+
+
+@pytest.mark.parametrize("layer_text, input_, code, needle", [
+    ("{type: attention, heads: 5}", "{length: 4, channels: 16}", "NS205", "5}"),
+    ("{type: attention, heads: 4, kv_heads: 3}", "{length: 4, channels: 16}", "NS205", "3}"),
+    ("{type: attention, heads: 2, head_dim: 3, rope: true}", "{length: 4, channels: 16}", "NS205", "true}"),
+    ("{type: attention, heads: 2, window: 4}", "{height: 6, width: 8, channels: 4}", "NS204", "4}"),
+    ("{type: attention, heads: 2, window: 2}", "{length: 4, channels: 16}", "NS206", "2}"),
+    ("{type: attention, heads: 2, window: 2, shift: 2}", "{height: 4, width: 4, channels: 4}", "NS104", "2}"),
+    ("{type: attention, heads: 2, shift: 1}", "{height: 4, width: 4, channels: 4}", "NS104", "1}"),
+    ("{type: attention, heads: 2, relative_position_bias: true}", "{height: 4, width: 4, channels: 4}", "NS104",
+     "true}"),
+    ("{type: attention, heads: 2, window: 2, context: 3}", "{height: 4, width: 4, channels: 4}", "NS104", "3}"),
+    ("{type: attention, heads: 2, causal: true, inputs: [input, input]}", "{length: 4, channels: 4}", "NS104",
+     "true,"),
+    ("{type: attention, heads: 2, inputs: [input, input, input]}", "{length: 4, channels: 4}", "NS210",
+     "[input"),
+    ("{type: attention, heads: 1}", "{channels: 4}", "NS206", "{type: attention"),
+])
+def test_attention_diagnostics(layer_text, input_, code, needle):
+    text = spec(f"layers:\n  - {layer_text}\n", input_)
+    assert located(text) == [(code, *position(text, needle, text.count(needle) if needle == "4}" else 1))]
+
+
+# --- dense `tie` ---------------------------------------------------------------------------------------
+
+LM = """
+layers:
+  - {name: wte, type: embedding, vocab: 50, dim: 8}
+  - {name: body, type: dense, units: 8}
+  - {name: head, type: dense, units: 50, tie: wte}
+"""
+
+
+def test_tied_head_counts_only_its_bias_and_reads_the_table():
+    r = ok(spec(LM, "{length: 4}"))
+    wte, body, head = r.graph.layers
+    assert head.attrs["tie"] == "wte" and head.output == (4, 50)
+    assert head.cost.params == 50  # its bias; the 50 x 8 table is the embedding's
+    assert head.cost.maccs == 4 * 8 * 50
+    assert head.cost.weight_reads == 8 * 50 + 50 and head.cost.weight_bytes == 50 * 4
+    assert r.totals.params == 50 * 8 + 8 * 8 + 8 + 50
+
+
+@pytest.mark.parametrize("head, code, needle", [
+    ("{name: head, type: dense, units: 50, tie: body}", "NS218", "body}"),  # a dense, not an embedding
+    ("{name: head, type: dense, units: 40, tie: wte}", "NS218", "wte}"),  # 40 units for a 50-row table
+    ("{name: head, type: dense, units: 50, tie: input}", "NS218", "input}"),  # the token ids themselves
+    ("{name: head, type: dense, units: 50, tie: nope}", "NS202", "nope}"),  # no such layer
+    ("{name: head, type: dense, units: 50, tie: later}", "NS209", "later}"),  # written further down
+])
+def test_tie_diagnostics(head, code, needle):
+    text = spec(LM.replace("{name: head, type: dense, units: 50, tie: wte}", head)
+                + "  - {name: later, type: relu}\n", "{length: 4}")
+    assert located(text) == [(code, *position(text, needle))]
+
+
+# --- the KV cache, its budget --------------------------------------------------------------------------
+
+def test_kv_cache_budget_fails_the_check(cli, write):
+    path = write("dec.yaml", spec("""
+    params: {context: 0}
+    layers:
+      - {type: attention, heads: 4, kv_heads: 2, causal: true, context: "${context}", repeat: 3}
+    """, "{length: 1, channels: 64}"))
+    r = cli("check", path, "--set", "context=1024")
+    assert r.code == 0 and "KV cache 768 KiB" in r.out  # 3 layers x 2·n·g·d = 2·1024·2·16 x 4 bytes
+    r = cli("check", path, "--set", "context=1024", "--max-kv-cache", "512KiB")
+    assert r.code == 1
+    assert "error[NS301] KV cache 768 KiB exceeds the budget 512 KiB by 256 KiB (50.0%) " \
+           "[budget at --max-kv-cache]" in r.out
+    r = cli("check", path, "--set", "context=1024", "-f", "json")
+    net = json.loads(r.out)["files"][0]["network"]
+    assert net["totals"]["kv_cache_bytes"] == 3 * 2 * 1024 * 2 * 16 * 4
+    assert [l["kv_cache_bytes"] for l in net["layers"]] == [2 * 1024 * 2 * 16 * 4] * 3
+
+
+def test_kv_cache_budget_in_the_spec(cli, write):
+    path = write("dec.yaml", spec("""
+    layers:
+      - {type: attention, heads: 4, context: 4096}
+    budget: {kv_cache_bytes: 1MiB, per_layer: {kv_cache_bytes: 4MiB}}
+    """, "{length: 1, channels: 64}"))
+    r = cli("check", path)
+    assert r.code == 1 and "error[NS301] KV cache 2.00 MiB exceeds the budget 1.00 MiB" in r.out
+    assert "NS302" not in r.out

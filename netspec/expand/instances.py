@@ -97,6 +97,8 @@ class Instancing:
             raise Skip
         planned = scope.parent is not None or "repeat" in entry
         attrs, fused = self.layer_attrs(entry, op, planned, vars, who, path)
+        if op.references:
+            attrs = self.resolve_references(entry, path, scope, who, op, attrs)
         return self.append_layer(entry, path, scope, inst, who, op, attrs, fused, refs, shapes)
 
     def append_layer(self, entry: PosDict, path: str, scope: Scope, inst: str, who: str, op, attrs: dict,

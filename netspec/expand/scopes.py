@@ -13,9 +13,11 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..graph import INPUT
 from ..loader import PosDict
 from ..ops import Tokens
-from .reporting import Skip
+from ..ops.base import LayerRef
+from .reporting import POISON, Skip
 
 
 @dataclass(slots=True)
@@ -164,8 +166,30 @@ class Naming:
                 refs.append(self.lookup(item, entry, path, scope, who))
         return refs
 
-    def lookup(self, name: str, entry, path: str, scope: Scope, who: str) -> int:
-        """The ref of a layer name: innermost scope first, then the global dotted names."""
+    def resolve_references(self, entry: PosDict, path: str, scope: Scope, who: str, op, attrs: dict) -> dict:
+        """Attributes naming another layer (a dense `tie:`) as LayerRefs: its full name, type,
+        attributes and output, for the op to check (NS202/NS209 when there is no such layer)."""
+        attrs = dict(attrs)
+        for key in op.references:
+            name = attrs.get(key)
+            if name is None:
+                continue
+            ref = self.lookup(name, entry, path, scope, who, key)
+            if ref == POISON:
+                raise Skip  # the layer it names failed: reported there
+            # The named layer is read by name, as from outside a block call: the call around this
+            # layer is not replayed (its copy would name the first call's layer).
+            self.reach = -1
+            if ref == INPUT:
+                attrs[key] = LayerRef.to(name, None, {}, None)
+            else:
+                target = self.graph.layers[ref]
+                attrs[key] = LayerRef.to(target.name, target.type, target.attrs, target.output)
+        return attrs
+
+    def lookup(self, name: str, entry, path: str, scope: Scope, who: str, key: str = "inputs") -> int:
+        """The ref of a layer name: innermost scope first, then the global dotted names. `key` is
+        the attribute that names it, for the diagnostics."""
         if name == "input":
             return scope.input_ref
         s = scope
@@ -180,8 +204,8 @@ class Naming:
             return self.global_names[name]
         if name in scope.declared or (entry.get("name") == name):
             what = "itself" if entry.get("name") == name else "a layer defined later"
-            self.report("NS209", f"{who}`inputs` refers to `{name}`, {what}; a layer can only read "
-                        "layers written before it", entry, "inputs", f"{path}.inputs")
+            self.report("NS209", f"{who}`{key}` refers to `{name}`, {what}; a layer can only read "
+                        "layers written before it", entry, key, f"{path}.{key}")
             raise Skip
         # The hint looks at the first 1,000 names only: this runs for every failing instance, and
         # matching each against all names made a repeated bad reference quadratic (minutes).
@@ -192,6 +216,6 @@ class Naming:
             import difflib  # only for a hint on an error
 
             hint = self.hints[name] = difflib.get_close_matches(name, known, n=1)
-        self.report("NS202", f"{who}`inputs` names `{name}`, which is no layer in scope"
-                    + (f" (did you mean `{hint[0]}`?)" if hint else ""), entry, "inputs", f"{path}.inputs")
+        self.report("NS202", f"{who}`{key}` names `{name}`, which is no layer in scope"
+                    + (f" (did you mean `{hint[0]}`?)" if hint else ""), entry, key, f"{path}.{key}")
         raise Skip

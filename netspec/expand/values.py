@@ -277,6 +277,10 @@ def normalize_value(kind: str, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"must be a number from 0 to 1, got {value!r}")
         return value
+    if kind == "layer":  # a layer's name; expansion resolves it (Naming.resolve_references)
+        if type(value) is not str or not value:
+            raise ValueError(f"must be a layer name, got {value!r}")
+        return value
     if type(kind) is tuple:  # an enum: one of these strings
         if type(value) is not str or value not in kind:
             allowed = " or ".join(kind) if len(kind) <= 2 else f"one of {', '.join(kind[:-1])} or {kind[-1]}"

@@ -44,6 +44,7 @@ KINDS: dict[str, dict] = {
     "bool": {"$ref": "#/$defs/boolexpr"},
     "number+": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"$ref": "#/$defs/expr"}]},  # a number > 0
     "rate": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"$ref": "#/$defs/expr"}]},  # 0..1
+    "layer": {"type": "string", "minLength": 1},  # another layer's name -> a LayerRef (resolved by expansion)
 }
 
 
@@ -111,6 +112,21 @@ def torch_helper(name: str, source: str) -> str:
     """Register the source of an exported helper class; returns its name."""
     TORCH_HELPERS[name] = source.strip("\n") + "\n"
     return name
+
+
+class LayerRef(str):
+    """An attribute naming another layer (a dense `tie:`), resolved by expansion: the layer's full
+    name (what reports show), with its type, attributes and output shape for the op to check."""
+
+    type: str | None
+    attrs: dict
+    output: tuple | None
+
+    @classmethod
+    def to(cls, name: str, type_: str | None, attrs: dict, output) -> "LayerRef":
+        ref = cls(name)
+        ref.type, ref.attrs, ref.output = type_, attrs, output
+        return ref
 
 
 class Tokens(tuple):
@@ -209,6 +225,7 @@ class Op:
     part_family: dict[str, str] = {}
     takes_tokens: bool = False  # accepts token ids (embedding, slice); every other op refuses them
     special_costs: bool = False  # its Cost may set gathered, tied, kv_cache or scratch (the cost stage looks)
+    references: tuple[str, ...] = ()  # attributes naming another layer (kind "layer"), set by `register`
 
     def infer(self, a: dict, ins: list[Shape]) -> Shape:
         """The output shape for these attributes and input shapes, or ShapeError."""
@@ -239,4 +256,5 @@ REGISTRY: dict[str, Op] = {}
 
 def register(*ops: Op) -> None:
     for op in ops:
+        op.references = tuple(a.name for a in op.attrs if a.kind == "layer")
         REGISTRY[op.type] = op

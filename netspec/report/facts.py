@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ops import Tokens
 from .escape import json_text
 
 
@@ -46,6 +47,13 @@ def layer_dicts(result):
         yield layer_dict(graph, layer, est.layers[i] if est is not None else None)
 
 
+def input_kind(shape) -> str:
+    """"image", "sequence", "vector" or "tokens" (token ids: `[L]` like a vector of L channels)."""
+    if type(shape) is Tokens:
+        return "tokens"
+    return {3: "image", 2: "sequence", 1: "vector"}[len(shape)]
+
+
 def network_dict(result, layers: bool = True) -> dict | None:
     """The `network` object; with layers=False its `layers` is left out (for a streaming writer)."""
     graph, totals = result.graph, result.totals
@@ -62,6 +70,7 @@ def network_dict(result, layers: bool = True) -> dict | None:
     out = {
         "name": graph.name,
         "input": list(graph.input),
+        "input_kind": input_kind(graph.input),
         "batch": graph.batch,
         "dtype": graph.dtype,
         "params_used": graph.params,

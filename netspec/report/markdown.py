@@ -33,6 +33,8 @@ def file_section(result, layers: bool, depth: int | None = None) -> list[str]:
                 ("memory accesses", units.count(t.memory_accesses)),
                 ("compulsory traffic", units.nbytes(t.compulsory_bytes)), ("weights", units.nbytes(t.weight_bytes)),
                 ("peak activation memory", f"{units.nbytes(t.peak_activation_memory)} at {md_code(t.peak_layer)}")]
+        if t.kv_cache_bytes:
+            body.append(("KV cache (attention `context`)", units.nbytes(t.kv_cache_bytes)))
         est = result.latency
         if est is not None:
             body += [(f"latency on {md_code(est.device.name)} (roofline estimate, {est.dtype})", units.seconds(est.latency)),

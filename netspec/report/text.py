@@ -4,6 +4,7 @@ with --layers the aligned per-layer table."""
 from __future__ import annotations
 
 from ..diagnostics import ERROR, WARNING
+from ..ops import fmt_shape
 from . import units
 from .escape import line_start, visible
 from .table import NUMERIC, columns, rows, top_note
@@ -21,10 +22,11 @@ def diagnostic_line(d, color: bool = False) -> str:
 
 def summary_line(result) -> str:
     g, t = result.graph, result.totals
+    cache = f", KV cache {units.nbytes(t.kv_cache_bytes)}" if t.kv_cache_bytes else ""
     return (f"{line_start(result.path)}: ok — {units.plural(len(g.layers), 'layer')}, output "
-            f"{'x'.join(map(str, g.shape_of(g.output_ref)))}, params {units.count(t.params)}, "
+            f"{fmt_shape(g.shape_of(g.output_ref))}, params {units.count(t.params)}, "
             f"MACCs {units.count(t.maccs)}, FLOPs {units.count(t.flops)}, memory accesses "
-            f"{units.count(t.memory_accesses)}, peak activations {units.nbytes(t.peak_activation_memory)}")
+            f"{units.count(t.memory_accesses)}, peak activations {units.nbytes(t.peak_activation_memory)}{cache}")
 
 
 def latency_line(result) -> str | None:
