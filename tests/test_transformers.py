@@ -24,29 +24,12 @@ import pytest
 torch = pytest.importorskip("torch", reason="the PyTorch oracle needs torch: pip install 'netspec-cli[torch]'")
 
 import transformer_refs as refs  # noqa: E402
+from hand_counts import llama_maccs, llama_params  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from netspec.pipeline import check_path  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-
-
-def llama_params(vocab=32000, dim=2048, layers=22, heads=32, kv_heads=4, hidden=5632) -> int:
-    """TinyLlama-1.1B by hand: embedding, per layer q/k/v/o (no bias) + SwiGLU + two RMSNorms,
-    the final RMSNorm and the untied LM head."""
-    d = dim // heads
-    per_layer = dim * heads * d + 2 * dim * kv_heads * d + heads * d * dim + 3 * dim * hidden + 2 * dim
-    return vocab * dim + layers * per_layer + dim + dim * vocab
-
-
-def llama_maccs(length=2048, vocab=32000, dim=2048, layers=22, heads=32, kv_heads=4, hidden=5632) -> int:
-    """Dot products of one forward pass over `length` tokens: projections, QKᵀ and A·V over all
-    length x length pairs (the math path computes the masked half), SwiGLU, the LM head."""
-    d = dim // heads
-    proj = length * dim * (heads * d + 2 * kv_heads * d) + length * heads * d * dim
-    attention = 2 * length * length * heads * d
-    mlp = 3 * length * dim * hidden
-    return layers * (proj + attention + mlp) + length * dim * vocab
 
 
 REFERENCES = {
@@ -84,7 +67,7 @@ def test_reference_gives_the_published_numbers(name, counted):
     assert counted(name) == (params, maccs, shape)
 
 
-@pytest.mark.parametrize("name", ["convnext_tiny"])
+@pytest.mark.parametrize("name", ["convnext_tiny", "swin_t", "gpt2", "llama_style"])
 def test_spec_counts_what_the_reference_counts(name, counted):
     """The zoo spec against its PyTorch reference: totals and output (per-layer agreement of the
     spec's own export is tests/test_torch_oracle.py)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hand_counts import llama_maccs, llama_params
 from netspec.cli import main
 from netspec.pipeline import Options, check_path
 
@@ -112,6 +113,17 @@ PUBLISHED = [
     # torchvision ConvNeXt_Tiny_Weights: num_params 28,589,128; 4,455,531,264 multiply-adds (issue 14,
     # "_ops" 4.46), equal to tests/transformer_refs.py's ConvNeXt counted by FlopCounterMode
     ("convnext_tiny.yaml", 28_589_128, 4_455_531_264),
+    # torchvision Swin_T_Weights: num_params 28,288,354; 4,490,566,656 multiply-adds (issue 14; "_ops"
+    # 4.49), equal to tests/transformer_refs.py's SwinTransformer counted by FlopCounterMode
+    ("swin_t.yaml", 28_288_354, 4_490_566_656),
+    # GPT-2 small at 1,024 tokens, LM head tied: 124,439,808 params (Hugging Face's gpt2) and
+    # 145,824,153,600 MACCs (issue 14: a plain-PyTorch GPT-2 with explicit attention matmuls and the
+    # head, counted by FlopCounterMode; tests/transformer_refs.py's GPT2 gives the same)
+    ("gpt2.yaml", 124_439_808, 145_824_153_600),
+    # TinyLlama-1.1B's published configuration at its 2,048-token context, written out by hand in
+    # tests/hand_counts.py (1,100,048,384 params: the model card's "1.1B"); tests/transformer_refs.py's
+    # Llama, counted by FlopCounterMode, gives the same
+    ("llama_style.yaml", llama_params(), llama_maccs()),
 ]
 
 
@@ -120,6 +132,30 @@ def test_published_params_and_maccs(spec, params, maccs):
     totals = check(spec).totals
     assert totals.params == params
     assert totals.maccs == maccs
+
+
+@pytest.mark.parametrize("spec, output", [("convnext_tiny.yaml", (1000,)), ("swin_t.yaml", (1000,)),
+                                          ("gpt2.yaml", (1024, 50257)), ("llama_style.yaml", (2048, 32000))])
+def test_transformer_zoo_outputs(spec, output):
+    result = check(spec)
+    assert result.graph.shape_of(result.graph.output_ref) == output
+
+
+def test_gpt2_kv_cache_is_reported_and_budgeted(capsys):
+    """12 layers x 2·n·g·d = 2 x 4096 x 12 x 64 elements x 4 bytes = 301,989,888 bytes (288 MiB)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(SPECS / "gpt2.yaml"), "--set", "context=4096", "-f", "json"])
+    assert exc.value.code == 0
+    totals = json.loads(capsys.readouterr().out)["files"][0]["network"]["totals"]
+    assert totals["kv_cache_bytes"] == 12 * 2 * 4096 * 12 * 64 * 4 == 301_989_888
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(SPECS / "gpt2.yaml"), "--set", "context=4096"])
+    assert exc.value.code == 0 and "KV cache 288 MiB" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(SPECS / "gpt2.yaml"), "--set", "context=4096", "--max-kv-cache", "256MiB"])
+    assert exc.value.code == 1
+    assert "gpt2.yaml:2:1: error[NS301] KV cache 288 MiB exceeds the budget 256 MiB by 32.0 MiB (12.5%) " \
+           "[budget at --max-kv-cache]" in capsys.readouterr().out
 
 
 def test_hand_computations_agree_with_published_rounding():
