@@ -419,10 +419,15 @@ class _Parts:
         fused = fused_parts(batchnorm, activation)
         if len(self.layers) >= self.limits.max_layers:
             raise Fallback
+        if any(concrete.get(name) is not None for name in op.references):
+            raise Fallback  # an attribute naming another layer (a dense `tie:`): expansion resolves it
         check_arity(op, len(refs))
         index = len(self.layers)
         shapes = [self.shapes[r] for r in refs]
         self.shapes[index] = infer_layer(op, concrete, shapes)
+        if op.special_costs and any(c.gathered or c.tied or c.kv_cache or c.scratch
+                                    for _, c in op.cost(concrete, shapes, self.shapes[index])):
+            raise Fallback  # an embedding's rows, a KV cache, attention's intermediates: the cost stage's rules
         source = Source(entry.span[0], entry.span[1], path, scope.calls) if entry.span else Source(0, 0, path, scope.calls)
         self.layers.append((scope.prefix + inst, entry["type"], source, entry.get("note")))
         self.inputs.append(list(refs))
