@@ -70,6 +70,7 @@ class AttentionOp(Op):
     attrs = ATTRS
     max_inputs = 2
     special_costs = True  # a KV cache, and intermediates alive while it runs
+    family = "attention"  # the latency estimate's efficiencies (calibrated on whole attention layers)
 
     def infer(self, a, ins):
         x = ins[0]
