@@ -17,6 +17,8 @@ Cases (see docs/bench.md):
   d   netspec check -f json specs/                     every spec in specs/
   e   netspec check bench/generated/gen_N.yaml         N = 1,000 / 10,000 / 100,000 (bench/gen.py);
                                                        targets 10k < 1 s, 100k < 10 s, 100k/10k <= 12
+  t   netspec check bench/generated/tfm_10000.yaml     a 10,000-layer decoder-only transformer
+                                                       (bench/gen.py --transformer); target < 1 s
   f   the same MobileNetV2 counted by PyTorch's FlopCounterMode, ptflops, fvcore (whole process,
       model built by hand in torch; skipped with a reason when a package is missing)
   api netspec.analyze(dict) calls/s on mobilenet_v2  target >= 200/s (300 calls in one process, one
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=None, help="measured runs per case (default 7; --quick 3)")
     ap.add_argument("--quick", action="store_true",
                     help="3 runs, no 100,000-layer spec, no peers: a smoke test of the runner")
-    ap.add_argument("--only", default="", help="comma-separated case groups: a,b,c,d,e,f,api")
+    ap.add_argument("--only", default="", help="comma-separated case groups: a,b,c,d,e,t,f,api")
     ap.add_argument("--no-write", action="store_true", help="do not write bench/results/latest.md")
     ap.add_argument("--api-calls", type=int, default=None, help="analyze() calls per API run (default 300)")
     args = ap.parse_args(argv)
@@ -344,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
             gen_cases[n] = Case(f"e{n}", f"netspec check {' '.join(extra + [rel(path)])} ({n:,} layers)",
                                 ns + ["check", *extra, path], "e")
             cases.append(gen_cases[n])
+
+    transformer = None
+    if want("t"):
+        path = gen.write(10_000, GENERATED, kind="tfm")
+        transformer = Case("t", f"netspec check {rel(path)} (10,000-layer transformer)", ns + ["check", path], "t")
+        cases.append(transformer)
 
     peer_cases: list[Case] = []
     if want("f"):
@@ -448,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
             target, ok = "< 10 s", c.ms < 10_000
             summary.append(("e: 100,000 layers < 10 s", ok))
         row(c, c.ms / floor.ms, target or "x (a)", ok)
+    if transformer is not None:
+        ok = transformer.ms < 1000
+        row(transformer, transformer.ms / floor.ms, "< 1 s", ok)
+        summary.append(("t: 10,000-layer transformer < 1 s", ok))
     if 10_000 in gen_cases and 100_000 in gen_cases:
         r = gen_cases[100_000].ms / gen_cases[10_000].ms
         rc = gen_cases[100_000].cpu_ms / gen_cases[10_000].cpu_ms

@@ -34,3 +34,16 @@ def test_exact_layer_count_and_clean(gen, n):
 def test_instances_count_block_calls(gen):
     assert gen.instances(1_000) > 1_000
     assert gen.build(1_000)[1] == gen.instances(1_000)
+
+
+@pytest.mark.parametrize("n", [13, 14, 57, 300, 1_000])
+def test_transformer_exact_layer_count_and_clean(gen, n):
+    result = check_text(gen.transformer_text(n))
+    assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
+    assert len(result.graph.layers) == n
+    types = {layer.type for layer in result.graph.layers}
+    assert {"embedding", "attention", "rmsnorm", "dense", "multiply", "add", "layer_scale"} <= types
+    assert result.graph.layers[-1].attrs["tie"] == "embed"
+    if n >= 57:  # about half of the layers come from block calls, half are written out
+        called = sum(1 for layer in result.graph.layers if layer.source.calls)
+        assert 0.3 * n < called < 0.8 * n
