@@ -67,7 +67,7 @@ def test_reference_gives_the_published_numbers(name, counted):
     assert counted(name) == (params, maccs, shape)
 
 
-@pytest.mark.parametrize("name", ["convnext_tiny", "swin_t", "gpt2", "llama_style"])
+@pytest.mark.parametrize("name", ["vit_b_16", "convnext_tiny", "swin_t", "gpt2", "llama_style"])
 def test_spec_counts_what_the_reference_counts(name, counted):
     """The zoo spec against its PyTorch reference: totals and output (per-layer agreement of the
     spec's own export is tests/test_torch_oracle.py)."""

@@ -110,6 +110,10 @@ PUBLISHED = [
     ("alexnet.yaml", 61_100_840, 714_188_480),
     ("squeezenet1_1.yaml", 1_235_496, squeezenet1_1_maccs()),
     ("googlenet.yaml", 6_624_904, googlenet_maccs()),
+    # torchvision ViT_B_16_Weights: num_params 86,567,656; "_ops" 17.56 GFLOPS (multiply-adds) =
+    # 17,563,828,224 MACCs with the math attention backend and grad enabled (spec-format-1.1, "Oracle
+    # trap (measured)"), equal to tests/transformer_refs.py's VisionTransformer counted by FlopCounterMode
+    ("vit_b_16.yaml", 86_567_656, 17_563_828_224),
     # torchvision ConvNeXt_Tiny_Weights: num_params 28,589,128; 4,455,531,264 multiply-adds (issue 14,
     # "_ops" 4.46), equal to tests/transformer_refs.py's ConvNeXt counted by FlopCounterMode
     ("convnext_tiny.yaml", 28_589_128, 4_455_531_264),
@@ -134,8 +138,9 @@ def test_published_params_and_maccs(spec, params, maccs):
     assert totals.maccs == maccs
 
 
-@pytest.mark.parametrize("spec, output", [("convnext_tiny.yaml", (1000,)), ("swin_t.yaml", (1000,)),
-                                          ("gpt2.yaml", (1024, 50257)), ("llama_style.yaml", (2048, 32000))])
+@pytest.mark.parametrize("spec, output", [("vit_b_16.yaml", (1000,)), ("convnext_tiny.yaml", (1000,)),
+                                          ("swin_t.yaml", (1000,)), ("gpt2.yaml", (1024, 50257)),
+                                          ("llama_style.yaml", (2048, 32000))])
 def test_transformer_zoo_outputs(spec, output):
     result = check(spec)
     assert result.graph.shape_of(result.graph.output_ref) == output
