@@ -42,7 +42,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from netspec.pipeline import check_text  # noqa: E402
 from torch_checks import compare_export  # noqa: E402
 
-REFUSAL_CODES = {"NS104", "NS203", "NS204", "NS205", "NS206", "NS216"}
+REFUSAL_CODES = {"NS104", "NS203", "NS204", "NS205", "NS206", "NS218"}
 
 
 # ------------------------------------------------------------------------------------------------
