@@ -124,6 +124,26 @@ def test_token_ids_feed_only_an_embedding(layer_text):
     assert (d.line, d.column) == position(text, "[input" if "inputs" in layer_text else layer_text)
 
 
+
+def test_token_ids_slice_on_their_length_and_stay_token_ids():
+    r = ok(spec("""
+    layers:
+      - {name: recent, type: slice, axis: length, start: -8}
+      - {name: wte, type: embedding, vocab: 100, dim: 4}
+    """, "{length: 16}"))
+    assert r.graph.layers[0].output == Tokens((8,)) and r.graph.layers[1].output == (8, 4)
+    assert r.graph.layers[0].cost.memory_accesses == 0  # a view
+
+
+@pytest.mark.parametrize("layer_text, code, needle", [
+    ("{type: slice, axis: length, index: 3}", "NS206", "3}"),  # one id would be no sequence at all
+    ("{type: slice, axis: channels, stop: 2}", "NS206", "channels"),  # token ids have no channels
+    ("{type: slice, axis: length, start: 17}", "NS204", "17}"),  # past the 16 ids
+])
+def test_token_slice_diagnostics(layer_text, code, needle):
+    text = spec(f"layers:\n  - {layer_text}\n", "{length: 16}")
+    assert located(text) == [(code, *position(text, needle))]
+
 # --- embeddings and tokens ----------------------------------------------------------------------------
 
 def test_embedding_position_and_class_token_costs():
@@ -335,3 +355,33 @@ def test_kv_cache_budget_in_the_spec(cli, write):
     r = cli("check", path)
     assert r.code == 1 and "error[NS301] KV cache 2.00 MiB exceeds the budget 1.00 MiB" in r.out
     assert "NS302" not in r.out
+
+
+# --- several bad layers in one file: each located, the rest still checked ---------------------------
+
+MANY = """
+layers:
+  - {name: a, type: attention, heads: 5}
+  - {name: b, type: attention, heads: 4, kv_heads: 3, inputs: input}
+  - {name: c, type: to_image, height: 3, width: 5, inputs: input}
+  - {name: d, type: embedding, vocab: 10, dim: 4, inputs: input}
+  - {name: g, type: dense, units: 8, inputs: input}
+  - {name: h, type: dense, units: 8, tie: g, inputs: input}
+  - {name: i, type: to_image, height: 4, width: 4, inputs: input}
+  - {name: j, type: attention, heads: 4, window: 3}
+  - {name: k, type: slice, axis: length, start: 20, inputs: input}
+  - {name: fine, type: attention, heads: 4, inputs: input}
+"""
+
+
+def test_every_bad_transformer_layer_is_found_in_one_run(cli, write):
+    text = spec(MANY, "{length: 16, channels: 64}")
+    expected = [("NS205", *position(text, "5}")), ("NS205", *position(text, "3, inputs")),
+                ("NS203", *position(text, "3, width")), ("NS206", *position(text, "input}\n  - {name: g")),
+                ("NS218", *position(text, "g, inputs")), ("NS204", *position(text, "3}")),
+                ("NS204", *position(text, "20, inputs"))]
+    assert located(text) == expected
+    r = cli("check", write("many.yaml", text))
+    assert r.code == 1 and "Traceback" not in r.out + r.err
+    assert [line.split(": ")[0].rsplit(":", 2)[1:] for line in r.out.splitlines() if "error[" in line] == \
+        [[str(line), str(col)] for _, line, col in expected]

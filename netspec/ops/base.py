@@ -167,7 +167,7 @@ AXIS_NAMES = ("height", "width", "length", "channels")  # the values an `axis:` 
 
 def axis_index(op: str, shape: Shape, axis: str) -> int:
     """The position of a named axis in `shape`, or NS206 when this kind of tensor has no such axis."""
-    names = AXES[len(shape)]
+    names = ("length",) if type(shape) is Tokens else AXES[len(shape)]
     if axis not in names:
         raise ShapeError("NS206", f"{op}: the {kind_of(shape)} {fmt_shape(shape)} has no {axis} axis (its axes: "
                          f"{', '.join(names)})", "axis")

@@ -7,12 +7,13 @@ the forward expression.
 
 from __future__ import annotations
 
-from .base import AXIS_NAMES, Attr, Op, ShapeError, TorchCode, axis_index, fmt_shape, register, torch_dim
+from .base import AXIS_NAMES, Attr, Op, ShapeError, Tokens, TorchCode, axis_index, fmt_shape, register, torch_dim
 
 
 class SliceOp(Op):
     """Part of one axis: `start`/`stop`/`step` as in Python (negative counts from the end), or one
-    `index`, which removes the axis (a sequence becomes a vector, an image a sequence)."""
+    `index`, which removes the axis (a sequence becomes a vector, an image a sequence). Token ids
+    slice on their length and stay token ids."""
 
     type = "slice"
     doc = ("A view of part of one axis: start/stop/step as in Python (negative counts from the end), or `index` "
@@ -24,6 +25,7 @@ class SliceOp(Op):
              Attr("index", "int", None, "One position instead of start/stop/step (negative: from the end); "
                                         "the axis is removed."))
     is_view = True
+    takes_tokens = True
 
     def infer(self, a, ins):
         shape = ins[0]
@@ -32,9 +34,10 @@ class SliceOp(Op):
         if a["index"] is not None:
             if a["start"] != 0 or a["stop"] is not None or a["step"] != 1:
                 raise ShapeError("NS104", "slice: give `index` or start/stop/step, not both", "index")
-            if a["axis"] == "channels":
-                raise ShapeError("NS206", "slice: `index` on the channels would leave no channel axis; take "
-                                 "`start: i, stop: i + 1` instead", "index")
+            if a["axis"] == "channels" or type(shape) is Tokens:
+                what = "token ids would leave no axis" if type(shape) is Tokens else \
+                    "the channels would leave no channel axis"
+                raise ShapeError("NS206", f"slice: `index` on {what}; take `start: i, stop: i + 1` instead", "index")
             position(n, a["index"], "index", shape, a["axis"], last=n - 1)
             return shape[:k] + shape[k + 1:]
         start = position(n, a["start"], "start", shape, a["axis"], last=n)
@@ -42,7 +45,8 @@ class SliceOp(Op):
         if stop <= start:
             raise ShapeError("NS204", f"slice: {a['axis']} {start}:{stop} of the {fmt_shape(shape)} input is empty",
                              "stop" if a["stop"] is not None else "start")
-        return (*shape[:k], -(-(stop - start) // a["step"]), *shape[k + 1:])
+        out = (*shape[:k], -(-(stop - start) // a["step"]), *shape[k + 1:])
+        return Tokens(out) if type(shape) is Tokens else out
 
     def torch(self, layer, ins):
         a, shape = layer.attrs, ins[0]
