@@ -126,6 +126,40 @@ def track(layer: dict, shape: tuple, shapes: dict) -> tuple:
     return shape
 
 
+SLICE_AXES = {3: ("height", "width", "channels"), 2: ("length", "channels"), 1: ("channels",)}
+
+
+@st.composite
+def slice_layer(draw, shape: tuple) -> dict:
+    """A slice of one axis of `shape` (a tuple ("tokens", L) for token ids): mostly in range, sometimes
+    past the end or empty on purpose; `index` on the axes that keep one."""
+    tokens = shape[0] == "tokens"
+    axes = ("length",) if tokens else SLICE_AXES[len(shape)]
+    axis = draw(st.sampled_from(axes))
+    n = shape[1] if tokens else shape[axes.index(axis)]
+    span = st.integers(-n, n) if draw(st.integers(0, 5)) else st.integers(-n - 2, n + 2)
+    if axis != "channels" and not tokens and draw(st.integers(0, 2)) == 0:
+        return {"type": "slice", "axis": axis, "index": draw(span)}
+    layer = {"type": "slice", "axis": axis}
+    for key in ("start", "stop"):
+        if draw(st.booleans()):
+            layer[key] = draw(span)
+    if draw(st.integers(0, 2)) == 0:
+        layer["step"] = draw(st.integers(1, 3))
+    return layer
+
+
+def sliced(layer: dict, shape: tuple) -> tuple:
+    """Roughly the shape a slice gives (the oracle decides)."""
+    tokens = shape[0] == "tokens"
+    axes = ("length",) if tokens else SLICE_AXES[len(shape)]
+    k = axes.index(layer["axis"]) + tokens
+    if "index" in layer:
+        return shape[:k] + shape[k + 1:]
+    n = len(range(shape[k])[layer.get("start", 0):layer.get("stop"):layer.get("step", 1)])
+    return (*shape[:k], max(n, 1), *shape[k + 1:])
+
+
 @st.composite
 def sequence_networks(draw) -> dict:
     start = draw(st.sampled_from(["tokens", "tokens", "sequence", "image"]))
@@ -134,8 +168,14 @@ def sequence_networks(draw) -> dict:
     if start == "tokens":
         length = draw(st.integers(1, 10))
         net = {"input": {"length": length}}
+        shapes = {"input": ("tokens", length)}
+        if draw(st.integers(0, 3)) == 0:  # some of the token ids
+            layers.append({"name": "ids", **draw(slice_layer(shapes["input"]))})
+            shapes["ids"] = sliced(layers[0], shapes["input"])
+            names.append("ids")
+            length = shapes["ids"][1] if len(shapes["ids"]) > 1 else length
         layers.append({"name": "embed", "type": "embedding", "vocab": draw(st.integers(2, 20)), "dim": draw(CHANNELS)})
-        shapes = {"input": ("tokens", length), "embed": (length, layers[0]["dim"])}
+        shapes["embed"] = (length, layers[-1]["dim"])
         names.append("embed")
     elif start == "sequence":
         net = {"input": {"length": draw(st.integers(1, 10)), "channels": draw(CHANNELS)}}
@@ -148,7 +188,7 @@ def sequence_networks(draw) -> dict:
         shape = shapes[names[-1]]
         choice = draw(st.sampled_from(["attention", "attention", "attention", "position_embedding",
                                        "class_token", "layer_scale", "norm", "dense", "glu", "silu", "add",
-                                       "layout"]))
+                                       "layout", "slice"]))
         if choice == "attention":
             layer = draw(attention(shape, names, shapes))
         elif choice == "position_embedding":
@@ -167,6 +207,8 @@ def sequence_networks(draw) -> dict:
                 layer["activation"] = draw(st.sampled_from(["silu", "gelu"]))
             if draw(st.integers(0, 3)) == 0:
                 layer["bias"] = False
+        elif choice == "slice":
+            layer = draw(slice_layer(shape))
         elif choice in ("layer_scale", "glu", "silu"):
             layer = {"type": choice}
         elif choice == "add":
@@ -180,11 +222,12 @@ def sequence_networks(draw) -> dict:
             h = draw(st.sampled_from(divisors(shape[0]) if draw(st.integers(0, 3)) else [1, 2, 3]))
             layer = {"type": "to_image", "height": h, "width": max(shape[0] // h, 1)}
         layer = {"name": f"l{i}", **layer}
-        shapes[layer["name"]] = track(layer, shape, shapes)
+        shapes[layer["name"]] = sliced(layer, shape) if layer["type"] == "slice" else track(layer, shape, shapes)
         layers.append(layer)
         names.append(layer["name"])
     if start == "tokens" and draw(st.booleans()):  # an LM head tied to the embedding
-        head = {"name": "head", "type": "dense", "units": layers[0]["vocab"], "tie": "embed"}
+        vocab = next(l["vocab"] for l in layers if l["name"] == "embed")
+        head = {"name": "head", "type": "dense", "units": vocab, "tie": "embed"}
         if draw(st.booleans()):
             head["bias"] = False
         layers.append(head)
@@ -294,8 +337,10 @@ def _apply(layer: dict, ins: list, outs: dict, types: dict):
     kind = layer["type"]
     x = ins[0]
     tokens = x.dtype == torch.long
-    if tokens and kind != "embedding":
+    if tokens and kind not in ("embedding", "slice"):
         raise Refused(f"{kind} on token ids")
+    if kind == "slice":
+        return [], slice_reference(layer, x, tokens)
     if kind == "embedding":
         if not tokens:
             raise Refused("an embedding of features")
@@ -357,6 +402,26 @@ def _apply(layer: dict, ins: list, outs: dict, types: dict):
         fn = F.pixel_unshuffle if kind == "space_to_depth" else F.pixel_shuffle
         return [], fn(first, layer["block"]).permute(0, 2, 3, 1)  # PyTorch refuses sizes that do not divide
     raise AssertionError(kind)
+
+
+def slice_reference(layer: dict, x, tokens: bool):
+    """The contract's slice on a channels-last tensor (batch first): positions past the end are refused
+    (Python would clamp them), `index` leaves no axis on the channels or on token ids."""
+    axes = ("length",) if tokens else SLICE_AXES[x.dim() - 1]
+    if layer["axis"] not in axes:
+        raise Refused(f"no {layer['axis']} axis")
+    dim = 1 + axes.index(layer["axis"])
+    n = x.shape[dim]
+    if "index" in layer:
+        if layer["axis"] == "channels" or tokens or not -n <= layer["index"] < n:
+            raise Refused("index past the end or leaving no axis")
+        return x.select(dim, layer["index"])
+    for key in ("start", "stop"):
+        if key in layer and not -n <= layer[key] <= n:
+            raise Refused(f"{key} past the end")
+    index = [slice(None)] * x.dim()
+    index[dim] = slice(layer.get("start", 0), layer.get("stop"), layer.get("step", 1))
+    return x[tuple(index)]
 
 
 ACTIVATIONS = {"silu": F.silu, "gelu": lambda t: F.gelu(t, approximate="tanh")}
