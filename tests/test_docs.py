@@ -87,3 +87,17 @@ def test_spec_format_doc_names_what_the_format_has():
     named = {t for row in documented for t in re.findall(r"`([a-z_0-9]+)`", row)}
     assert "attention" in named and "embedding" in named  # format 1.1's transformer rows (issue 14)
     assert not {"lstm", "gru", "mish"} & named - set(REGISTRY)  # nothing promised before the registry has it
+
+
+def test_readme_transformer_example_checks_and_reports_its_kv_cache(cli, write):
+    """The format section's decoder checks clean, and one decoding step after 4,095 cached tokens
+    holds the KV cache the text states: 4 layers x 2 (K, V) x 4,095 x 2 kv_heads x 32 (256 / 8)
+    x 4 bytes = 8,386,560 bytes, 8.00 MiB, within its 64 MiB budget."""
+    text = re.search(r"^```yaml\n(netspec: 1\nname: tiny_lm\n.*?)^```$", README, flags=re.S | re.M).group(1)
+    path = write("tiny_lm.yaml", text)
+    assert cli("check", path).code == 0
+    r = cli("check", path, "--set", "length=1", "--set", "context=4095", "-f", "json")
+    assert r.code == 0
+    assert json.loads(r.out)["files"][0]["network"]["totals"]["kv_cache_bytes"] == 4 * 2 * 4095 * 2 * 32 * 4
+    assert "KV cache 8.00 MiB" in cli("check", path, "--set", "length=1", "--set", "context=4095").out
+    assert "4 layers × 2 × 4,095 × 2 × 32 × 4 bytes =\n8.00 MiB" in README
