@@ -10,8 +10,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from netspec.pipeline import Options, check_text
+from spec_checks import at, ok, run
 
 HEAD = """\
 netspec: 1
@@ -22,26 +21,6 @@ input: {height: 16, width: 16, channels: 8}
 
 def spec(body: str, head: str = HEAD) -> str:
     return head + textwrap.dedent(body).lstrip("\n")
-
-
-def run(text: str, **overrides):
-    return check_text(text, options=Options(overrides=overrides))
-
-
-def ok(text: str, **overrides):
-    r = run(text, **overrides)
-    assert r.ok, [(d.line, d.column, d.code, d.message) for d in r.diagnostics]
-    return r
-
-
-def at(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of the `occurrence`-th place `needle` starts in `text`."""
-    pos = -1
-    for _ in range(occurrence):
-        pos = text.index(needle, pos + 1)
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return line, col
 
 
 def errors(r):

@@ -37,7 +37,7 @@ from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from netspec.pipeline import check_text  # noqa: E402
-from torch_checks import compare_export  # noqa: E402
+from torch_checks import Refused, agree_with_reference  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # the reference's native `same`
 
@@ -180,9 +180,6 @@ def to_yaml(net: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------
 # the reference: PyTorch layers built straight from the description
-
-class Refused(Exception):
-    """The reference's own refusals where PyTorch has no native rule (see the module docstring)."""
 
 
 def _tup(v, n: int) -> tuple:
@@ -406,31 +403,7 @@ def reference(net: dict) -> list[tuple[str, tuple, int, int]]:
 
 def agree(net: dict) -> str:
     """Assert that netspec and PyTorch agree on `net`; returns the verdict for the statistics."""
-    text = to_yaml(net)
-    result = check_text(text)
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    try:
-        ref, refusal = reference(net), None
-    except (RuntimeError, ValueError, Refused) as exc:
-        ref, refusal = None, exc
-    if errors:
-        codes = {d.code for d in errors}
-        assert codes <= SHAPE_CODES, f"the generator wrote an invalid spec:\n{text}\n{errors}"
-        assert refusal is not None, (f"netspec rejects, PyTorch runs:\n{text}\n"
-                                     + "\n".join(f"{d.line}:{d.column} {d.code} {d.message}" for d in errors))
-        return "both refuse: " + ", ".join(sorted(codes))
-    assert refusal is None, f"PyTorch raises, netspec accepts:\n{text}\n{type(refusal).__name__}: {refusal}"
-    layers = {l.name: l for l in result.graph.layers}
-    problems = []
-    for name, shape, params, maccs in ref:
-        l = layers[name]
-        ns_maccs = sum(c.maccs for _, c in l.parts)
-        if (l.output, l.cost.params, ns_maccs) != (shape, params, maccs):
-            problems.append(f"{name} ({l.type}): netspec {l.output} params {l.cost.params} MACCs {ns_maccs}; "
-                            f"torch {shape} params {params} MACCs {maccs}")
-    problems += [f"export: {p}" for p in compare_export(result.graph, result.totals)]
-    assert not problems, text + "\n".join(problems)
-    return "both accept"
+    return agree_with_reference(to_yaml(net), lambda: reference(net), SHAPE_CODES)
 
 
 @settings(max_examples=500, derandomize=True, deadline=None, database=None,

@@ -39,8 +39,7 @@ from torch import nn  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from netspec.pipeline import check_text  # noqa: E402
-from torch_checks import compare_export  # noqa: E402
+from torch_checks import Refused, agree_with_reference  # noqa: E402
 
 REFUSAL_CODES = {"NS104", "NS203", "NS204", "NS205", "NS206", "NS218"}
 
@@ -242,9 +241,6 @@ def to_yaml(net: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------
 # the reference: PyTorch straight from the description, tensors channels-last (N, ..., C)
-
-class Refused(Exception):
-    """The format contract's refusals where PyTorch has no rule of its own (see the module docstring)."""
 
 
 def _pair(v, default=None):
@@ -462,31 +458,8 @@ def reference(net: dict) -> list[tuple[str, tuple, int, int]]:
 # the property
 
 def agree(net: dict) -> str:
-    text = to_yaml(net)
-    result = check_text(text)
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    try:
-        ref, refusal = reference(net), None
-    except (RuntimeError, ValueError, Refused) as exc:
-        ref, refusal = None, exc
-    if errors:
-        codes = {d.code for d in errors}
-        assert codes <= REFUSAL_CODES, f"the generator wrote an invalid spec:\n{text}\n{errors}"
-        assert refusal is not None, (f"netspec rejects, PyTorch runs:\n{text}\n"
-                                     + "\n".join(f"{d.line}:{d.column} {d.code} {d.message}" for d in errors))
-        return "both refuse: " + ", ".join(sorted(codes))
-    assert refusal is None, f"PyTorch raises, netspec accepts:\n{text}\n{type(refusal).__name__}: {refusal}"
-    layers = {l.name: l for l in result.graph.layers}
-    problems = []
-    for name, shape, params, maccs in ref:
-        l = layers[name]
-        ns_maccs = sum(c.maccs for _, c in l.parts)
-        if (tuple(l.output), l.cost.params, ns_maccs) != (shape, params, maccs):
-            problems.append(f"{name} ({l.type}): netspec {l.output} params {l.cost.params} MACCs {ns_maccs}; "
-                            f"torch {shape} params {params} MACCs {maccs}")
-    problems += [f"export: {p}" for p in compare_export(result.graph, result.totals)]
-    assert not problems, text + "\n".join(problems)
-    return "both accept"
+    """Assert that netspec and PyTorch agree on `net`; returns the verdict for the statistics."""
+    return agree_with_reference(to_yaml(net), lambda: reference(net), REFUSAL_CODES)
 
 
 @settings(max_examples=500, derandomize=True, deadline=None, database=None,

@@ -14,33 +14,16 @@ import textwrap
 import pytest
 
 from netspec.ops import Tokens
-from netspec.pipeline import Options, check_text
+from spec_checks import at as position
+from spec_checks import ok, run
 
 
 def spec(body: str, input_: str = "{height: 8, width: 6, channels: 4}", extra: str = "") -> str:
     return (f"netspec: 1\nname: t\ninput: {input_}\n{extra}" + textwrap.dedent(body).lstrip("\n"))
 
 
-def run(text: str, **overrides):
-    return check_text(text, options=Options(overrides=overrides))
-
-
-def ok(text: str, **overrides):
-    r = run(text, **overrides)
-    assert r.ok, [(d.line, d.column, d.code, d.message) for d in r.diagnostics]
-    return r
-
-
 def layer(r, name):
     return next(l for l in r.graph.layers if l.name == name)
-
-
-def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of the `occurrence`-th place `needle` starts in `text`."""
-    pos = -1
-    for _ in range(occurrence):
-        pos = text.index(needle, pos + 1)
-    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
 def located(text: str, **overrides) -> list[tuple[str, int, int]]:

@@ -14,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netspec.export.torch import build, class_name, input_vocab, layer_code
 from netspec.ops import Tokens
+from netspec.pipeline import check_text
 
 
 # Above these sizes the exported module runs on the meta device: shapes, parameters and
@@ -113,3 +114,37 @@ def compare_export(graph, totals) -> list[str]:
     if y.device.type != "meta" and not torch.isfinite(y).all():
         problems.append("the output holds NaN or infinity")
     return problems
+
+
+class Refused(Exception):
+    """A reference's own refusal, where PyTorch has no rule of its own but the format contract has one."""
+
+
+def agree_with_reference(text: str, reference, refusal_codes: set[str]) -> str:
+    """The generated-network property: netspec's check of `text` and `reference()` (rows of (name,
+    netspec shape, params, MACCs), or an exception where PyTorch or the contract refuses) both refuse,
+    or both accept with equal rows and an export that agrees. Returns the verdict for the statistics."""
+    result = check_text(text)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    try:
+        ref, refusal = reference(), None
+    except (RuntimeError, ValueError, Refused) as exc:
+        ref, refusal = None, exc
+    if errors:
+        codes = {d.code for d in errors}
+        assert codes <= refusal_codes, f"the generator wrote an invalid spec:\n{text}\n{errors}"
+        assert refusal is not None, (f"netspec rejects, PyTorch runs:\n{text}\n"
+                                     + "\n".join(f"{d.line}:{d.column} {d.code} {d.message}" for d in errors))
+        return "both refuse: " + ", ".join(sorted(codes))
+    assert refusal is None, f"PyTorch raises, netspec accepts:\n{text}\n{type(refusal).__name__}: {refusal}"
+    layers = {l.name: l for l in result.graph.layers}
+    problems = []
+    for name, shape, params, maccs in ref:
+        l = layers[name]
+        ns_maccs = sum(c.maccs for _, c in l.parts)
+        if (tuple(l.output), l.cost.params, ns_maccs) != (shape, params, maccs):
+            problems.append(f"{name} ({l.type}): netspec {l.output} params {l.cost.params} MACCs {ns_maccs}; "
+                            f"torch {shape} params {params} MACCs {maccs}")
+    problems += [f"export: {p}" for p in compare_export(result.graph, result.totals)]
+    assert not problems, text + "\n".join(problems)
+    return "both accept"
