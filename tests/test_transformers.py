@@ -78,6 +78,23 @@ def test_spec_counts_what_the_reference_counts(name, counted):
         (params, maccs, shape)
 
 
+
+@pytest.mark.parametrize("name", ["vit_b_16", "swin_t", "convnext_tiny"])
+def test_spec_counts_what_torchvision_counts(name):
+    """torchvision's own module too, where torchvision imports (not on the development machine: the
+    only wheel its index serves is a CUDA build that does not load beside CPU torch), counted the
+    oracle's way on the meta device."""
+    try:
+        import torchvision.models as models
+    except Exception as exc:  # noqa: BLE001  (ImportError, or a CUDA build failing to load its ops)
+        pytest.skip(f"torchvision does not import here: {type(exc).__name__}: {exc}")
+    with torch.device("meta"):
+        model = getattr(models, name)().eval()
+    params, maccs, shape = refs.count(model, torch.randn(1, 3, 224, 224, device="meta"))
+    result = check_path(str(SPECS / f"{name}.yaml"))
+    assert (result.totals.params, result.totals.maccs, (1, *result.graph.shape_of(result.graph.output_ref))) == \
+        (params, maccs, shape) == REFERENCES[name][2:]
+
 def test_tinyllama_hand_formula_is_the_published_size():
     assert llama_params() == 1_100_048_384
     assert round(llama_params() / 1e9, 1) == 1.1  # the model card's "1.1B"
