@@ -158,6 +158,7 @@ def sweep(
     max_compulsory_bytes: _limit("compulsory traffic", "64MiB", "BYTES") = None,
     max_weight_bytes: _limit("weight bytes", "16MB", "BYTES") = None,
     max_peak_memory: _MaxPeakMemory = None,
+    max_kv_cache: _MaxKvCache = None,
     max_latency: _MaxLatency = None,
     device: Annotated[Optional[str], typer.Option(
         "--device", metavar="NAME", help="Estimate latency on a device profile (`netspec devices`).")] = None,

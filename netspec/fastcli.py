@@ -53,9 +53,10 @@ CHECK_OPTIONS = (
     ("no_config", "bool", False, ("--no-config",)),
     ("debug", "bool", False, ("--debug",)),
 )
-_LIMITS = CHECK_OPTIONS[6:14]  # --max-params ... --max-latency, the same in both commands
+_LIMITS = CHECK_OPTIONS[6:15]  # --max-params ... --max-latency, the same in both commands
 assert [o[0] for o in _LIMITS] == ["max_params", "max_maccs", "max_flops", "max_memory_accesses",
-                                   "max_compulsory_bytes", "max_weight_bytes", "max_peak_memory", "max_latency"]
+                                   "max_compulsory_bytes", "max_weight_bytes", "max_peak_memory", "max_kv_cache",
+                                   "max_latency"]
 
 # commands.sweep's options, the same way; its one argument is `spec` (a str).
 SWEEP_OPTIONS = (

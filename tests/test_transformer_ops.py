@@ -368,3 +368,16 @@ def test_every_bad_transformer_layer_is_found_in_one_run(cli, write):
     assert r.code == 1 and "Traceback" not in r.out + r.err
     assert [line.split(": ")[0].rsplit(":", 2)[1:] for line in r.out.splitlines() if "error[" in line] == \
         [[str(line), str(col)] for _, line, col in expected]
+
+
+def test_sweep_judges_the_kv_cache_budget(cli, write):
+    """`sweep` takes the same --max-kv-cache: 3 layers x 2·n·g·d x 4 bytes is 384 KiB at n = 512,
+    768 KiB at n = 1024."""
+    path = write("dec.yaml", spec("""
+    params: {context: 0}
+    layers:
+      - {type: attention, heads: 4, kv_heads: 2, causal: true, context: "${context}", repeat: 3}
+    """, "{length: 1, channels: 64}"))
+    r = cli("sweep", path, "--set", "context=512,1024", "--max-kv-cache", "512KiB", "-f", "json")
+    assert r.code == 0
+    assert [row["fits"] for row in json.loads(r.out)["rows"]] == [True, False]

@@ -20,7 +20,7 @@ __all__ = ["run_sweep", "sweep_command"]
 LIMIT_OPTIONS = {"max_params": "params", "max_maccs": "maccs", "max_flops": "flops",
                  "max_memory_accesses": "memory_accesses", "max_compulsory_bytes": "compulsory_bytes",
                  "max_weight_bytes": "weight_bytes", "max_peak_memory": "peak_activation_memory",
-                 "max_latency": "latency"}
+                 "max_kv_cache": "kv_cache_bytes", "max_latency": "latency"}
 
 
 def sweep_command(spec: str, set_: list[str], **options) -> int:
