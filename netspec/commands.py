@@ -202,7 +202,7 @@ def diff(
     """Compare two versions of a spec (for pull requests). Exit 0 compared; 1 a --fail-on-increase
     rule broke, or a side has errors (printed, with the side named); 2 a usage or I/O error."""
     from .diff import SideError, compare, parse_rule, read_side
-    from .pipeline import check_text
+    from .pipeline import check_text, paused_gc
     from .report.diff_report import RENDERERS
     from .report.text import diagnostic_line
 
@@ -242,8 +242,9 @@ def diff(
         print(f"netspec: diff: {visible(' and '.join(invalid))} {'has' if len(invalid) == 1 else 'have'} errors (above), "
               f"so there is nothing to compare; exit {EXIT_USAGE if io_error else EXIT_PROBLEMS}", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE if io_error else EXIT_PROBLEMS)
-    result = compare(sides[0], sides[1], rules)
-    write_output(RENDERERS[output_format](result), output_file)
+    with paused_gc():  # as for check: comparing and writing make many small acyclic objects
+        result = compare(sides[0], sides[1], rules)
+        write_output(RENDERERS[output_format](result), output_file)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
 

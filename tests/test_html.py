@@ -134,6 +134,49 @@ def test_script_json_cannot_end_its_element():
     assert json.loads(text) == {"s": "</script><!-- <script>&\u2028"}
 
 
+def test_streamed_data_is_the_same_json_as_written_whole():
+    """A page's data written piece by piece (report/html.py Stream) is exactly script_json of the
+    same data built whole: a stream longer than a batch, an empty one, a stream of files that
+    hold streams, hostile strings inside a streamed item."""
+    from netspec.report.html import BATCH, Stream, script_json_chunks
+
+    def layers(n):
+        return [{"name": f"l{i}</script>&", "output": [1, 2, i]} for i in range(n)]
+
+    def files(streamed):
+        out = []
+        for n in (2 * BATCH + 3, 0, 1):
+            net = {"name": "net", "layers": Stream(iter(layers(n))) if streamed else layers(n)}
+            out.append({"path": "a<b>.yaml", "network": net, "view": {"edges": [0, 1]}})
+        return Stream(iter(out), nested=True) if streamed else out
+
+    whole = script_json({"kind": "check", "files": files(False), "changes": []})
+    streamed = "".join(script_json_chunks({"kind": "check", "files": files(True), "changes": Stream(iter([]))}))
+    assert streamed == whole
+    assert "<" not in streamed and json.loads(streamed)["files"][0]["network"]["layers"][-1]["output"][2] == 2 * BATCH + 2
+
+
+def test_a_stream_is_read_a_batch_at_a_time():
+    """The first pieces of a page are out before most of its layers are made, so a page of
+    100,000 layers never holds all their dictionaries at once."""
+    from netspec.report.html import BATCH, Stream, script_json_chunks
+
+    made = []
+
+    def layers():
+        for i in range(10 * BATCH):
+            made.append(i)
+            yield {"name": f"l{i}"}
+
+    chunks = script_json_chunks({"network": {"layers": Stream(layers())}})
+    seen = ""
+    while '"l0"' not in seen:
+        seen += next(chunks)
+    assert len(made) <= BATCH + 1
+    rest = "".join(chunks)
+    assert len(json.loads(seen + rest)["network"]["layers"]) == 10 * BATCH
+
+
 HOSTILE_NOTE = "</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)> & \"quoted\" 'single'\nline"
 
 

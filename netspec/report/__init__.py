@@ -1,6 +1,7 @@
 """Reporters, one module per output format, in a registry keyed by the format's name.
 
-A reporter is a function `render(report: Report) -> str`; it only formats what the pipeline
+A reporter is a function `render(report: Report) -> str` (or an iterator of pieces of it, for a
+report streamed to its file: JSON, HTML); it only formats what the pipeline
 computed. Adding a format: a module with `render`, one line in FORMATS.
 """
 
