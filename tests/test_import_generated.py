@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("onnx", reason="netspec import needs onnx: pip install 'netspec-cli[onnx]'")
 pytest.importorskip("torch", reason="the round trip exports with PyTorch")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from import_checks import imported, onnx_of_graph, round_trip_problems, top_level_entries  # noqa: E402
+from import_checks import (imported, onnx_of_graph, round_trip_problems, seeded_round_trips,  # noqa: E402
+                           top_level_entries)
 from test_torch_generated import networks, to_yaml  # noqa: E402
 
 from netspec.importer.mapping import PRODUCES, VANISH  # noqa: E402
@@ -46,14 +46,5 @@ def round_trip(net: dict) -> bool:
 
 
 def test_generated_networks_round_trip():
-    accepted = []
-
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(networks())
-    def check(net):
-        if round_trip(net):
-            accepted.append(net)
-
-    check()
+    accepted = seeded_round_trips(networks(), EXAMPLES, round_trip)
     assert len(accepted) >= 50, f"only {len(accepted)} of {EXAMPLES} generated networks were valid"

@@ -22,7 +22,8 @@ from ..ops import REGISTRY
 from .emit import entry
 
 ARG_WORDS = {"repeat": "times"}  # `repeat` is a key of every block call, so no argument may take its name
-VARYING = ("filters", "units", "multiplier", "stride", "groups", "scale")
+VARYING = ("filters", "units", "multiplier", "stride", "groups", "scale", "heads", "kv_heads", "head_dim", "dim",
+           "shift", "max_length", "block", "count")
 MAX_SPAN = 32  # entries in one block
 MAX_LAYERS = 1500  # beyond this the flat spec is written as it is (the search is quadratic)
 

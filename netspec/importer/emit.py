@@ -10,6 +10,7 @@ import json
 import re
 
 from ..ops import REGISTRY
+from ..ops import base as _ops_base
 
 PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
@@ -60,6 +61,8 @@ def entries(layers, first_input: str = "input") -> list[dict]:
 
 
 def input_text(shape: tuple) -> dict:
+    if type(shape) is getattr(_ops_base, "Tokens", None):
+        return {"length": shape[0]}
     if len(shape) == 3:
         return {"height": shape[0], "width": shape[1], "channels": shape[2]}
     if len(shape) == 2:

@@ -63,15 +63,19 @@ def load_factory(spec: str):
     return model
 
 
-def export_module(model, shape: tuple[int, ...]) -> bytes:
-    """ONNX bytes of `model` in eval mode on one random sample of `shape` (batch 1)."""
+def export_module(model, shape: tuple[int, ...], vocab: int | None = None) -> bytes:
+    """ONNX bytes of `model` in eval mode on one random sample of `shape` (batch 1): floats, or with
+    `vocab`, token ids below it (a model that starts with an embedding)."""
     import torch
 
     model = model.eval()
-    x = torch.randn(1, *shape)
+    if vocab is None and len(shape) == 1:  # a model that starts with an embedding reads token ids
+        vocab = min((m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding)), default=None)
+    x = torch.randn(1, *shape) if vocab is None else torch.randint(0, vocab, (1, *shape))
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        _register_rms_norm()
         try:
             torch.onnx.export(model, (x,), buf, dynamo=False, do_constant_folding=False,
                               training=torch.onnx.TrainingMode.EVAL)
@@ -79,6 +83,30 @@ def export_module(model, shape: tuple[int, ...]) -> bytes:
             message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
             raise ImportFailure([Problem(f"torch.onnx.export failed: {type(exc).__name__}: {message}")]) from None
     return buf.getvalue()
+
+
+def _rms_norm(g, x, normalized_shape, weight, eps):
+    """aten::rms_norm, which the TorchScript exporter has no symbolic for before opset 23, written out:
+    x / sqrt(mean(x², last axes) + eps) * weight (the import folds it back into `rmsnorm`)."""
+    import torch
+    from torch.onnx import symbolic_helper
+
+    count = len(symbolic_helper._get_const(normalized_shape, "is", "normalized_shape"))
+    eps = symbolic_helper._maybe_get_const(eps, "f")
+    if not isinstance(eps, float):
+        eps = float(torch.finfo(torch.float32).eps)
+    axes = g.op("Constant", value_t=torch.tensor(list(range(-count, 0)), dtype=torch.int64))
+    square = g.op("Pow", x, g.op("Constant", value_t=torch.tensor(2.0)))
+    mean = g.op("ReduceMean", square, axes, keepdims_i=1)
+    root = g.op("Sqrt", g.op("Add", mean, g.op("Constant", value_t=torch.tensor(eps))))
+    y = g.op("Div", x, root)
+    return y if symbolic_helper._is_none(weight) else g.op("Mul", y, weight)
+
+
+def _register_rms_norm() -> None:
+    from torch.onnx import register_custom_op_symbolic
+
+    register_custom_op_symbolic("aten::rms_norm", _rms_norm, 18)
 
 
 def export_factory(spec: str, input_shape: str | None) -> bytes:

@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
 
-from . import Problem
+from ..ops import REGISTRY
+from ..ops import base as _ops_base
+from . import Problem, attention, norms
+from .attention import MALFORMED, find_regions
+from .norms import find_rmsnorms
 from .onnx_model import OnnxGraph, _attrs
 
 INPUT = "input"
@@ -51,6 +56,8 @@ class Val:
     pad_value: float = 0.0
     pad_node: object = None
     shuffle: tuple | None = None  # a channel shuffle under way: (groups, transposed?, the Reshape node)
+    pixel: tuple | None = None  # PixelUnshuffle/PixelShuffle under way: (layer type, block, transposed?, node)
+    tokens: bool = False  # token ids (the input of a model that starts with an embedding)
 
     def onnx_shape(self) -> tuple:
         return tuple(1 if a is None else self.shape[a] for a in self.axes)
@@ -155,6 +162,8 @@ class Builder:
         return name
 
     def add(self, node, type_: str, attrs: dict, inputs: list[str], shape: tuple, **extra) -> Layer:
+        if type_ not in REGISTRY:
+            raise Unsupported(f"it is a `{type_}`, which this version of netspec does not have")
         name, generic = layer_name(node.name, node.op_type)
         layer = Layer(self.unique(name), type_, attrs, inputs, shape, nodes=[node.name], generic=generic, **extra)
         self.layers.append(layer)
@@ -166,13 +175,19 @@ class Builder:
         val = self.vals.get(name)
         if val is None:
             raise Unsupported(f"input {i + 1} is not an activation netspec can follow")
+        if val.tokens:
+            raise Unsupported("it reads the token ids (netspec reads them with an embedding: a Gather of a table)")
         if val.shuffle is not None and not shuffle_ok:
             raise Unsupported("a Reshape of the channels into groups that is no channel shuffle", val.shuffle[2])
+        if val.pixel is not None and not shuffle_ok:
+            raise Unsupported(f"a Reshape into blocks that is no {val.pixel[0]}", val.pixel[3])
         return val
 
     def no_pad(self, val: Val) -> Val:
         if val.shuffle is not None:
             raise Unsupported("a Reshape of the channels into groups that is no channel shuffle", val.shuffle[2])
+        if val.pixel is not None:
+            raise Unsupported(f"a Reshape into blocks that is no {val.pixel[0]}", val.pixel[3])
         if val.pad is not None:
             raise Unsupported("a Pad with no convolution or pool after it (netspec has no pad layer)", val.pad_node)
         return val
@@ -260,6 +275,16 @@ class Builder:
 
 
 
+# ops that compute a value from constants and weights: a sliced table, a mask, positions for rotary
+# embeddings (their readers decide what the value is); any other op with no activation input is a gap
+CONSTANT_OPS = frozenset({
+    "Constant", "ConstantOfShape", "Identity", "Cast", "Shape", "Reshape", "Flatten", "Transpose", "Squeeze",
+    "Unsqueeze", "Expand", "Tile", "Slice", "Gather", "GatherElements", "GatherND", "ScatterND", "Concat", "Split",
+    "Range", "Trilu", "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
+    "Add", "Sub", "Mul", "Div", "Neg", "Abs", "Pow", "Sqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Floor",
+    "Ceil", "Mod", "Min", "Max", "MatMul", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"})
+
+
 class Mapper(Builder):
     """Walks the prepared graph once, in execution order, building layers and collecting problems."""
 
@@ -270,6 +295,25 @@ class Mapper(Builder):
         self.index: dict[str, Layer] = {}
         self.problems: list[Problem] = []
         self.unbridgeable: list[Problem] = []  # gaps --allow-partial cannot fill (the shape changes)
+        self.skip: Counter = Counter()  # nodes of patterns mapped as a whole (attention), by id, with their claims
+        self.anchors: dict = {}  # node id -> the pattern whose layer it writes (names may be empty or repeat)
+        self.tables: dict[str, str] = {}  # an embedding's table (initializer) -> the embedding layer
+        self.dynamic = {g.input}  # values that depend on the input (the others are constants and weights)
+        self.readers: dict[str, list] = {}  # value -> the nodes reading it
+        for node in g.nodes:
+            if any(i in self.dynamic for i in node.input):
+                self.dynamic.update(o for o in node.output if o)
+            for i in node.input:
+                self.readers.setdefault(i, []).append(node)
+        if g.tokens:
+            tokens = getattr(_ops_base, "Tokens", None)  # token ids: format 1.1 (issue 14)
+            if tokens is None or len(g.input_shape) != 2:
+                self.problems.append(Problem(f"the input holds integers of shape {list(g.input_shape)}; netspec "
+                                             "reads token ids as (N, L)"))
+                return
+            self.vals[g.input] = Val(INPUT, (g.input_shape[1],), (0,), g.input, tokens=True)
+            self.input_shape = tokens((g.input_shape[1],))
+            return
         shape, axes = default_layout(g.input_shape)
         if shape is None:
             self.problems.append(Problem(f"the input has rank {len(g.input_shape)}; netspec takes an image "
@@ -284,11 +328,41 @@ class Mapper(Builder):
     def run(self) -> None:
         if self.problems:
             return
+        if "attention" in REGISTRY:
+            for region in find_regions(self.g, self.dynamic):
+                self.skip.update(region.nodes)
+                self.anchors[region.anchor] = (attention.emit, region, region.softmax, "attention: ")
+        if "rmsnorm" in REGISTRY:
+            for found in find_rmsnorms(self.g, self.dynamic):
+                self.skip.update(found.nodes)
+                self.anchors[found.anchor] = (norms.emit, found, found.first, "")
+        if "groupnorm" in REGISTRY:
+            for found in norms.find_groupnorms(self.g, self.dynamic):
+                self.skip.update(found.nodes)
+                self.anchors[found.anchor] = (norms.emit_groupnorm, found, found.first, "")
         for node in self.g.nodes:
             self.map_node(node)
         self.finish()
 
     def map_node(self, node) -> None:
+        if id(node) in self.anchors:
+            emit, pattern, named, prefix = self.anchors[id(node)]
+            try:
+                emit(self, pattern)
+            except Unsupported as exc:
+                self.gap(exc.node or named, f"{prefix}{exc}")
+            except MALFORMED as exc:  # a graph the pattern's reading did not foresee: refused, never a traceback
+                self.gap(named, f"{prefix}cannot read this pattern ({type(exc).__name__}: {exc})")
+            return
+        if self.skip[id(node)] > 0:
+            return
+        if node.op_type in CONSTANT_OPS and node.domain in ("", "ai.onnx") and \
+                not any(n in self.dynamic for n in node.input):  # a constant computation (a weight's view, a mask)
+            made_of = frozenset().union(*(self.g.sources(n) for n in node.input if n))
+            for out in node.output:
+                if out and made_of:
+                    self.g.derived[out] = made_of
+            return
         handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         data = [self.vals[n] for n in node.input if n in self.vals]
         if handler is None:
@@ -511,6 +585,8 @@ def clip(m: Mapper, node, a: dict) -> None:
         return m.activation(node, "relu6")
     if lo == 0 and (hi is None or math.isinf(hi)):
         return m.activation(node, "relu")
+    if lo == -1 and hi == 1 and "hardtanh" in REGISTRY:
+        return m.activation(node, "hardtanh")
     raise Unsupported(f"Clip to [{lo}, {hi}] (netspec has relu, [0, inf), and relu6, [0, 6])")
 
 
@@ -531,6 +607,31 @@ def simple_activation(kind: str):
     def handler(m: Mapper, node, a: dict) -> None:
         m.activation(node, kind)
     return handler
+
+
+def newer_activation(kind: str, alpha: float | None = None):
+    """An activation of format 1.1 (mish, elu, softplus): mapped where the registry has it."""
+
+    def handler(m: Mapper, node, a: dict) -> None:
+        if kind not in REGISTRY:
+            raise Unsupported(f"no netspec layer computes {node.op_type} in this version")
+        m.activation(node, kind)
+        if alpha is not None and abs(a.get("alpha", alpha) - alpha) > 1e-9:
+            layer = m.index[m.vals[node.output[0]].ref]
+            layer.note = f"{kind} alpha {a['alpha']:g} (netspec records none; counts do not depend on it)"
+    return handler
+
+
+def prelu(m: Mapper, node, a: dict) -> None:
+    """PRelu with a learned slope per channel: prelu (C parameters, fused or not)."""
+    if "prelu" not in REGISTRY:
+        raise Unsupported("no netspec layer computes PRelu in this version")
+    x = m.data(node)
+    slope = m.weight(node, 1)
+    if slope is None or math.prod(slope) != x.shape[-1] or not m.g.sources(node.input[1]):
+        raise Unsupported(f"a PRelu with {math.prod(slope or ())} learned slope(s) (netspec's prelu has one per "
+                          f"channel, {x.shape[-1]})")
+    m.activation(node, "prelu")
 
 
 def leaky_relu(m: Mapper, node, a: dict) -> None:
@@ -559,6 +660,8 @@ def binary(kind: str):
         live = [v for v in vals if v is not None]
         if kind == "add" and len(vals) == 2 and len(live) == 1 and _dense_bias(m, node, live[0], vals):
             return
+        if len(vals) == 2 and len(live) == 1 and _learned_operand(m, node, kind, m.no_pad(live[0]), vals):
+            return
         raise Unsupported(f"{node.op_type} with a constant operand (netspec adds and multiplies activations)")
 
     return handler
@@ -575,6 +678,167 @@ def _dense_bias(m: Mapper, node, x: Val, vals) -> bool:
     layer.nodes.append(node.name)
     m.same_view(node, x, layer)
     return True
+
+
+def _learned_operand(m: Mapper, node, kind: str, x: Val, vals) -> bool:
+    """x + a learned table of every position and channel: position_embedding (its table may be longer
+    than the positions: the exporter slices it); x * a learned vector of channels: layer_scale."""
+    other = node.input[0] if vals[0] is None else node.input[1]
+    sources = m.g.sources(other)
+    shape = m.g.shapes.get(other)
+    if len(sources) != 1 or shape is None or len(x.shape) == 0 or x.tokens:
+        return False
+    held = m.g.weights.get(next(iter(sources)))
+    if held is None:
+        return False
+    held = math.prod(held)
+    rank = len(x.axes) + 1
+    dims = (1,) * (rank - len(shape)) + tuple(shape)
+    if len(dims) != rank or dims[0] != 1:
+        return False
+    c = x.shape[-1]
+    on = [i for i in range(1, rank) if dims[i] != 1]
+    if kind == "multiply" and on == [x.channel_axis] and dims[x.channel_axis] == c and held == c:
+        layer = m.add(node, "layer_scale", {}, [x.ref], x.shape)
+    elif kind == "add" and len(x.shape) >= 2 and tuple(dims[1:]) == x.onnx_shape() and held % c == 0:
+        rows = held // c
+        positions = math.prod(x.shape[:-1])
+        if rows < positions:
+            return False
+        layer = m.add(node, "position_embedding", {"max_length": rows} if rows != positions else {}, [x.ref],
+                      x.shape)
+    else:
+        return False
+    _name_after(m, layer, next(iter(sources)))
+    m.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
+    return True
+
+
+def _name_after(m: Mapper, layer: Layer, weight: str) -> None:
+    """A layer named after its op only (`add`) takes its learned weight's name (`wpe.weight` -> wpe)."""
+    if not layer.generic:
+        return
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", re.sub(r"\.(weight|bias|gamma|tokens)$", "", weight)).strip("_")
+    if name and re.match(r"[A-Za-z_]", name) and name not in m.index and name != INPUT:
+        del m.index[layer.name]
+        layer.name, layer.generic = name, False
+        m.index[name] = layer
+
+
+def split(m: Mapper, node, a: dict) -> None:
+    """Split of the channels into halves a, b read only by a * Sigmoid(b): glu (nn.GLU's export)."""
+    x = m.no_pad(m.data(node))
+    m.channel_check(x, a.get("axis", 0), "a Split")
+    readers = m.readers
+    sizes = a.get("split") or ([int(v) for v in m.const(node, 1)] if len(node.input) > 1 and node.input[1] else None)
+    c = x.shape[-1]
+    if len(node.output) == 2 and (sizes is None or list(sizes) == [c // 2, c // 2]) and c % 2 == 0:
+        first, second = node.output
+        sig = readers.get(second, [])
+        mul = readers.get(sig[0].output[0], []) if len(sig) == 1 and sig[0].op_type == "Sigmoid" else []
+        if len(mul) == 1 and mul[0].op_type == "Mul" and readers.get(first) == [mul[0]] and \
+                set(mul[0].input) == {first, sig[0].output[0]}:
+            shape = (*x.shape[:-1], c // 2)
+            layer = m.add(node, "glu", {}, [x.ref], shape)
+            layer.nodes += [sig[0].name, mul[0].name]
+            m.skip.update([id(sig[0]), id(mul[0])])
+            m.vals[mul[0].output[0]] = Val(layer.name, shape, x.axes, mul[0].output[0])
+            return
+    raise Unsupported("a Split of activations (netspec splits the channels only in glu: a * sigmoid(b))")
+
+
+def depth_to_space(m: Mapper, node, a: dict) -> None:
+    x = m.no_pad(m.data(node))
+    mode = a.get("mode", b"DCR")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if not x.is_nchw() or mode != "CRD":
+        raise Unsupported(f"a DepthToSpace in {mode} order (netspec's depth_to_space is PixelShuffle's, CRD)")
+    b = a["blocksize"]
+    h, w, c = x.shape
+    if c % (b * b):
+        raise Unsupported(f"a DepthToSpace of {c} channels in blocks of {b}x{b}")
+    m.emit(node, "depth_to_space", {"block": b}, x)
+
+
+AXIS_NAMES = {3: ("height", "width", "channels"), 2: ("length", "channels"), 1: ("channels",)}
+
+
+def _axis_name(x: Val, onnx_axis: int) -> tuple[int, str]:
+    """(netspec axis, its name) of an ONNX axis of x; Unsupported for the batch or a size-1 axis."""
+    rank = len(x.axes) + 1
+    onnx_axis %= rank
+    if onnx_axis == 0 or x.axes[onnx_axis - 1] is None:
+        raise Unsupported(f"an op on ONNX axis {onnx_axis}, which netspec does not have")
+    k = x.axes[onnx_axis - 1]
+    return k, AXIS_NAMES[len(x.shape)][k]
+
+
+def _slice_layer(m: Mapper, node, x: Val, onnx_axis: int, attrs: dict) -> None:
+    if "slice" not in REGISTRY:
+        raise Unsupported("a slice of activations (netspec's `slice` is not in this version)")
+    k, name = _axis_name(x, onnx_axis)
+    out = m.out_shape(node)
+    if "index" in attrs:
+        if name == "channels":
+            raise Unsupported("one channel taken out (netspec's slice keeps the channel axis)")
+        shape = x.shape[:k] + x.shape[k + 1:]
+        axes = tuple(ax if ax is None or ax < k else ax - 1 for i, ax in enumerate(x.axes) if i != onnx_axis - 1)
+    else:
+        shape = tuple(out[1 + x.axes.index(i)] for i in range(len(x.shape)))
+        axes = x.axes
+    layer = m.add(node, "slice", {"axis": name, **attrs}, [x.ref], shape)
+    m.vals[node.output[0]] = Val(layer.name, shape, axes, node.output[0])
+
+
+def slice_(m: Mapper, node, a: dict) -> None:
+    """A Slice of one axis of an activation: netspec's `slice` (start/stop/step)."""
+    x = m.no_pad(m.data(node))
+    starts, ends = m.const(node, 1), m.const(node, 2)
+    axes = m.const(node, 3) if len(node.input) > 3 and node.input[3] else list(range(len(starts)))
+    steps = m.const(node, 4) if len(node.input) > 4 and node.input[4] else [1] * len(starts)
+    if starts is None or ends is None or len(starts) != 1:
+        raise Unsupported("a Slice of several axes at once (netspec slices one axis)")
+    n = m.g.shapes[node.input[0]][int(axes[0])]
+    start, stop, step = int(starts[0]), int(ends[0]), int(steps[0])
+    if step < 1:
+        raise Unsupported("a Slice backwards (netspec's step is positive)")
+    attrs = {}
+    if start:
+        attrs["start"] = start
+    if stop < n and not (stop < 0 and stop + n >= n):
+        attrs["stop"] = stop
+    if step != 1:
+        attrs["step"] = step
+    _slice_layer(m, node, x, int(axes[0]), attrs)
+
+
+def gather(m: Mapper, node, a: dict) -> None:
+    """A Gather of rows of a learned table by the token ids: an embedding; one position of an
+    activation's axis (a constant index): a slice with `index`."""
+    ids = m.vals.get(node.input[1]) if len(node.input) > 1 else None
+    x = m.vals.get(node.input[0])
+    index = m.g.consts.get(node.input[1]) if len(node.input) > 1 else None
+    if x is not None and ids is None and index is not None and np.asarray(index).ndim == 0:
+        return _slice_layer(m, node, m.no_pad(x), a.get("axis", 0), {"index": int(index)})
+    if ids is None or not ids.tokens:
+        raise Unsupported("a Gather that is no embedding lookup (rows of a learned table by the token ids)")
+    if a.get("axis", 0) != 0 or not m.g.sources(node.input[0]) or node.input[0] not in m.g.weights:
+        raise Unsupported("a Gather of token ids from something else than a learned table's rows")
+    dims = m.g.weights[node.input[0]]
+    if len(dims) != 2:
+        raise Unsupported(f"an embedding table of {len(dims)} dimensions")
+    vocab, dim = dims
+    layer = m.add(node, "embedding", {"vocab": vocab, "dim": dim}, [ids.ref], (ids.shape[0], dim))
+    m.vals[node.output[0]] = Val(layer.name, layer.shape, (0, 1), node.output[0])
+    m.tables[m.g.weight_origin.get(node.input[0], node.input[0])] = layer.name
+
+
+def _tie(m: Mapper, name: str, attrs: dict) -> dict:
+    """A dense weight that is an embedding's table (transposed): `tie` to that embedding."""
+    table = m.tables.get(m.g.weight_origin.get(name, name))
+    if table is not None:
+        attrs["tie"] = table
+    return attrs
 
 
 def _swish(m: Mapper, node, vals) -> bool:
@@ -616,17 +880,44 @@ def merge(m: Mapper, node, kind: str, vals: list[Val]) -> None:
 
 def concat(m: Mapper, node, a: dict) -> None:
     vals = [m.no_pad(v) for v in _operands(m, node) if v is not None]
+    if len(vals) == 1 and len(node.input) == 2 and node.input[1] in m.vals and _class_token(m, node, a, vals[0]):
+        return
     if len(vals) != len(node.input):
         raise Unsupported("Concat with a constant operand")
     first = vals[0]
     for v in vals:
         if v.axes != first.axes:
             raise Unsupported("its inputs have different layouts")
-        m.channel_check(v, a.get("axis", 1), "a concatenation")
+    k, name = _axis_name(first, a.get("axis", 1))
+    attrs = {}
+    if name != "channels":
+        if not any(attr.name == "axis" for attr in REGISTRY["concat"].attrs):
+            raise Unsupported(f"a concatenation on the {name} (netspec's concat joins channels in this version)")
+        attrs["axis"] = name
     out = m.out_shape(node)
     shape = tuple(out[1 + first.axes.index(i)] for i in range(len(first.shape)))
-    layer = m.add(node, "concat", {}, [v.ref for v in vals], shape)
+    layer = m.add(node, "concat", attrs, [v.ref for v in vals], shape)
     m.vals[node.output[0]] = Val(layer.name, shape, first.axes, node.output[0])
+
+
+def _class_token(m: Mapper, node, a: dict, x: Val) -> bool:
+    """Learned tokens concatenated in front of a sequence's positions: class_token."""
+    tokens = node.input[0]
+    sources, shape = m.g.sources(tokens), m.g.shapes.get(tokens)
+    if len(x.shape) != 2 or len(sources) != 1 or shape is None or len(shape) != 3:
+        return False
+    rank, axis = 3, a.get("axis", 1) % 3
+    if axis == 0 or x.axes[axis - 1] != 0:
+        return False
+    count, c = shape[axis], x.shape[-1]
+    held = m.g.weights.get(next(iter(sources)))
+    if held is None or math.prod(held) != count * c or shape[x.channel_axis] != c:
+        return False
+    out = (x.shape[0] + count, c)
+    layer = m.add(node, "class_token", {"count": count} if count != 1 else {}, [x.ref], out)
+    _name_after(m, layer, next(iter(sources)))
+    m.vals[node.output[0]] = Val(layer.name, out, x.axes, node.output[0])
+    return True
 
 
 def pool(kind: str):
@@ -701,14 +992,66 @@ def _to_vector(m: Mapper, node, x: Val) -> None:
 def reshape(m: Mapper, node, a: dict) -> None:
     x = m.data(node, shuffle_ok=True)
     out = m.out_shape(node)
+    if x.pixel is not None or (x.is_nchw() and x.pad is None and len(out) == 6):
+        return _pixel(m, node, x, tuple(out[1:]))
     if x.shuffle is not None or (x.is_nchw() and x.pad is None and len(out) == 5):
         return _shuffle(m, node, x, out)
     x = m.no_pad(x)
+    if tuple(out[1:]) == x.onnx_shape():
+        return m.alias(node, x, x.axes)
     if len(out) == 2 and out[1] == math.prod(x.shape):
         return _to_vector(m, node, x)
+    if _sequence_view(m, node, x, tuple(out[1:])):
+        return
     if len(x.shape) == 1 and sorted(d for d in out[1:] if d != 1) == [x.shape[0]]:
         return m.alias(node, x, tuple(0 if d == x.shape[0] else None for d in out[1:]))
     raise Unsupported(f"a Reshape from {x.onnx_shape()} to {tuple(out[1:])} that is no flatten")
+
+
+def _sequence_view(m: Mapper, node, x: Val, out: tuple) -> bool:
+    """An image's positions flattened in row-major order (to_sequence), or a sequence unflattened
+    into an image (to_image), channels first or last: views netspec writes as layers."""
+    if len(x.shape) == 3 and x.axes in ((2, 0, 1), (0, 1, 2)) and len(out) == 2:
+        h, w, c = x.shape
+        axes = (1, 0) if x.axes == (2, 0, 1) else (0, 1)
+        if out == ((c, h * w) if axes == (1, 0) else (h * w, c)):
+            layer = m.add(node, "to_sequence", {}, [x.ref], (h * w, c))
+            m.vals[node.output[0]] = Val(layer.name, layer.shape, axes, node.output[0])
+            return True
+    if len(x.shape) == 2 and x.axes in ((1, 0), (0, 1)) and len(out) == 3:
+        length, c = x.shape
+        h, w = out[1:] if x.axes == (1, 0) else out[:2]
+        if (out[0] if x.axes == (1, 0) else out[2]) == c and h * w == length:
+            layer = m.add(node, "to_image", {"height": h, "width": w}, [x.ref], (h, w, c))
+            m.vals[node.output[0]] = Val(layer.name, layer.shape, (2, 0, 1) if x.axes == (1, 0) else (0, 1, 2),
+                                         node.output[0])
+            return True
+    return False
+
+
+def _pixel(m: Mapper, node, x: Val, out: tuple) -> None:
+    """PixelUnshuffle (space_to_depth) and PixelShuffle (depth_to_space) as PyTorch exports them:
+    Reshape into blocks, Transpose, Reshape back to an image."""
+    h, w, c = x.shape
+    if x.pixel is None:
+        b = out[2]
+        if out == (c, h // b, b, w // b, b) and b > 1 and h % b == 0 and w % b == 0:
+            kind = "space_to_depth"
+        elif out[1] == out[2] and out[1] > 1 and out == (c // out[1] ** 2, out[1], out[1], h, w):
+            kind, b = "depth_to_space", out[1]
+        else:
+            raise Unsupported(f"a Reshape from {x.onnx_shape()} to {out} that is no PixelShuffle or PixelUnshuffle")
+        m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0], pixel=(kind, b, False, node))
+        return
+    kind, b, swapped, _ = x.pixel
+    shape = (h // b, w // b, c * b * b) if kind == "space_to_depth" else (h * b, w * b, c // (b * b))
+    if not swapped or out != (shape[2], shape[0], shape[1]):
+        raise Unsupported(f"a Reshape of blocks to {out} that is no {kind}")
+    layer = m.add(node, kind, {"block": b}, [x.ref], shape)
+    m.vals[node.output[0]] = Val(layer.name, shape, x.axes, node.output[0])
+
+
+PIXEL_PERMS = {"space_to_depth": [0, 1, 3, 5, 2, 4], "depth_to_space": [0, 1, 4, 2, 5, 3]}
 
 
 def _shuffle(m: Mapper, node, x: Val, out: tuple) -> None:
@@ -733,6 +1076,12 @@ def _shuffle(m: Mapper, node, x: Val, out: tuple) -> None:
 def transpose(m: Mapper, node, a: dict) -> None:
     x = m.data(node, shuffle_ok=True)
     perm = a.get("perm", list(range(len(x.axes), -1, -1)))
+    if x.pixel is not None:
+        kind, b, swapped, reshape_node = x.pixel
+        if swapped or list(perm) != PIXEL_PERMS[kind]:
+            raise Unsupported(f"a Transpose of blocks that is no {kind}")
+        m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0], pixel=(kind, b, True, reshape_node))
+        return
     if x.shuffle is not None:
         if list(perm) != [0, 2, 1, 3, 4]:
             raise Unsupported("a Transpose of grouped channels that is no channel shuffle")
@@ -838,7 +1187,7 @@ def gemm(m: Mapper, node, a: dict) -> None:
     bias = len(node.input) > 2 and bool(node.input[2])
     if bias:
         m.weight(node, 2) if node.input[2] in m.g.weights else m.const(node, 2)
-    layer = m.add(node, "dense", {"units": j}, [x.ref], (j,), bias=bias)
+    layer = m.add(node, "dense", _tie(m, node.input[1], {"units": j}), [x.ref], (j,), bias=bias)
     m.vals[node.output[0]] = Val(layer.name, (j,), (0,), node.output[0])
 
 
@@ -854,7 +1203,7 @@ def matmul(m: Mapper, node, a: dict) -> None:
     if wdims[0] != x.shape[-1]:
         raise Unsupported(f"its weight {list(wdims)} does not fit the {x.shape[-1]} input features")
     shape = (*x.shape[:-1], wdims[1])
-    layer = m.add(node, "dense", {"units": wdims[1]}, [x.ref], shape, bias=False)
+    layer = m.add(node, "dense", _tie(m, node.input[1], {"units": wdims[1]}), [x.ref], shape, bias=False)
     m.vals[node.output[0]] = Val(layer.name, shape, x.axes, node.output[0])
 
 
@@ -932,8 +1281,16 @@ HANDLERS = {
     "Gemm": gemm,
     "MatMul": matmul,
     "Resize": resize,
+    "Gather": gather,
+    "Split": split,
+    "Slice": slice_,
+    "DepthToSpace": depth_to_space,
     "Upsample": resize,
     "LayerNormalization": layer_norm,
+    "Mish": newer_activation("mish"),
+    "Elu": newer_activation("elu", 1.0),
+    "Softplus": newer_activation("softplus"),
+    "PRelu": prelu,
     **{op: simple_activation(kind) for op, kind in ACTIVATIONS.items() if op != "LeakyRelu"},
 }
 
@@ -942,7 +1299,11 @@ HANDLERS = {
 # a spec using other types cannot come back through ONNX until a handler writes them.
 PRODUCES = frozenset({"conv", "depthwise", "deconv", "dense", "batchnorm", "layernorm", "add", "multiply", "concat",
                       "maxpool", "avgpool", "global_avgpool", "global_maxpool", "flatten", "upsample",
-                      "channel_shuffle", "identity", *ACTIVATIONS.values(), "relu6", "hsigmoid", "softmax", "swish"})
+                      "channel_shuffle", "identity", *ACTIVATIONS.values(), "relu6", "hsigmoid", "softmax", "swish",
+                      "silu",  # written as swish: the same function and count
+                      "attention", "embedding", "position_embedding", "class_token", "rmsnorm", "layer_scale", "glu",
+                      "to_sequence", "to_image", "space_to_depth", "depth_to_space", "slice",
+                      "mish", "elu", "softplus", "hardtanh", "prelu", "groupnorm"})
 VANISH = frozenset({"dropout", "identity", "separable"})  # separable: a depthwise and a 1x1 conv in ONNX
 
 

@@ -30,6 +30,8 @@ ITEMSIZE = {TensorProto.FLOAT: 4, TensorProto.UINT8: 1, TensorProto.INT8: 1, Ten
             TensorProto.INT16: 2, TensorProto.INT32: 4, TensorProto.INT64: 8, TensorProto.BOOL: 1,
             TensorProto.FLOAT16: 2, TensorProto.DOUBLE: 8, TensorProto.UINT32: 4, TensorProto.UINT64: 8,
             TensorProto.BFLOAT16: 2}
+INTEGER = {TensorProto.INT64, TensorProto.INT32}  # an input of these holds token ids
+FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
 # netspec's dtype for the model input's element type (others: float32)
 DTYPES = {TensorProto.FLOAT16: "float16", TensorProto.BFLOAT16: "bfloat16", TensorProto.INT8: "int8",
           TensorProto.UINT8: "int8"}
@@ -50,6 +52,15 @@ class OnnxGraph:
     weights: dict[str, tuple] = field(default_factory=dict)  # weight name -> dims
     weight_origin: dict[str, str] = field(default_factory=dict)  # an alias of a weight -> the initializer
     consumers: dict[str, int] = field(default_factory=dict)  # value -> number of reading nodes
+    tokens: bool = False  # the input holds integer ids (a model that starts with an embedding)
+    params: set = field(default_factory=set)  # the float initializers: learned weights, not constants
+    derived: dict[str, frozenset] = field(default_factory=dict)  # a folded value -> the weights it is made of
+
+    def sources(self, name: str) -> frozenset:
+        """The learned weights (as the graph names them where they are read) a value is made of."""
+        if self.weight_origin.get(name, name) in self.params:
+            return frozenset((name,))
+        return self.derived.get(name, frozenset())
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,16 +294,20 @@ def prepare(model: onnx.ModelProto) -> tuple[OnnxGraph, list[Problem]]:
         else:
             return None, [Problem(f"the input {inp.name!r} has a symbolic dimension {i} "
                                   f"({d.dim_param or '?'}); export the model with a fixed input shape")]
+    elem = inp.type.tensor_type.elem_type
     g = OnnxGraph(name=graph.name, nodes=[], input=inp.name, input_shape=tuple(fixed),
-                  dtype=DTYPES.get(inp.type.tensor_type.elem_type, "float32"),
-                  outputs=[o.name for o in graph.output])
+                  dtype=DTYPES.get(elem, "float32"), outputs=[o.name for o in graph.output],
+                  tokens=elem in INTEGER)
     for t in graph.initializer:
         _add_tensor(g, t.name, t)
+        if t.data_type in FLOATS:
+            g.params.add(t.name)
     for node in nodes:
         for name in node.input:
             g.consumers[name] = g.consumers.get(name, 0) + 1
     for name in g.outputs:
         g.consumers[name] = g.consumers.get(name, 0) + 1
+    g.shapes[inp.name] = tuple(fixed)
     pending = nodes
     for _ in range(8):  # folding a Pad's pads or a Reshape's shape lets inference see further
         problem = infer(g, model, pending)
@@ -399,7 +414,13 @@ def fold(g: OnnxGraph, node) -> bool:
         return False
     if not isinstance(values, tuple):
         values = (values,)
-    return all(_set(g, out, np.asarray(v)) for out, v in zip(node.output, values))
+    if not all(_set(g, out, np.asarray(v)) for out, v in zip(node.output, values)):
+        return False
+    made_of = frozenset().union(*(g.sources(n) for n in ins if n))
+    if made_of:
+        for out in node.output:
+            g.derived[out] = made_of
+    return True
 
 
 def _set(g: OnnxGraph, name: str, value: np.ndarray) -> bool:
@@ -442,11 +463,14 @@ FOLDERS = {
     "Mul": lambda ins, a: ins[0] * ins[1],
     "Div": lambda ins, a: ins[0] // ins[1] if ins[0].dtype.kind in "iu" else ins[0] / ins[1],
     "Neg": lambda ins, a: -ins[0],
+    "Mod": lambda ins, a: np.fmod(ins[0], ins[1]) if a.get("fmod", 0) else np.mod(ins[0], ins[1]),
     "Floor": lambda ins, a: np.floor(ins[0]),
     "Ceil": lambda ins, a: np.ceil(ins[0]),
     "Sqrt": lambda ins, a: np.sqrt(ins[0]),
     "Equal": lambda ins, a: ins[0] == ins[1],
     "Where": lambda ins, a: np.where(ins[0], ins[1], ins[2]),
+    "Trilu": lambda ins, a: (np.triu if a.get("upper", 1) else np.tril)(ins[0], int(ins[1]) if len(ins) > 1 and
+                                                                         ins[1] is not None else 0),
     "Range": lambda ins, a: np.arange(ins[0], ins[1], ins[2])[:MAX_FOLD + 1],
     "ConstantOfShape": lambda ins, a: np.full(_small_shape(ins[0]),
                                               numpy_helper.to_array(a["value"]).reshape(-1)[0]
