@@ -26,12 +26,17 @@ class RmsNorm:
 
 
 def find_rmsnorms(g, dynamic: set) -> list[RmsNorm]:
+    return _find(g, dynamic, "ReduceMean", _match)
+
+
+def _find(g, dynamic: set, op_type: str, match) -> list:
+    """Every match of a pattern that starts at a node of `op_type` reading an activation."""
     gr = Graph(g, dynamic)
     found = []
     for node in g.nodes:
-        if node.op_type == "ReduceMean" and node.input[0] in dynamic:
+        if node.op_type == op_type and node.input and node.input[0] in dynamic:
             try:
-                found.append(_match(gr, node))
+                found.append(match(gr, node))
             except (NoMatch, *MALFORMED):
                 continue
     return found
@@ -140,15 +145,7 @@ class GroupNorm:
 
 
 def find_groupnorms(g, dynamic: set) -> list[GroupNorm]:
-    gr = Graph(g, dynamic)
-    found = []
-    for node in g.nodes:
-        if node.op_type == "InstanceNormalization" and node.input[0] in dynamic:
-            try:
-                found.append(_group_norm(gr, node))
-            except (NoMatch, *MALFORMED):
-                continue
-    return found
+    return _find(g, dynamic, "InstanceNormalization", _group_norm)
 
 
 def _group_norm(gr: Graph, norm) -> GroupNorm:
