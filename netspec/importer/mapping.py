@@ -28,6 +28,7 @@ import onnx
 
 from ..ops import REGISTRY
 from ..ops import base as _ops_base
+from ..ops import conv as _conv_ops
 from . import Problem, attention, norms
 from .attention import MALFORMED, find_regions
 from .norms import find_rmsnorms
@@ -285,6 +286,10 @@ CONSTANT_OPS = frozenset({
     "Ceil", "Mod", "Min", "Max", "MatMul", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"})
 
 
+# window ops take sequences (format 1.1's 1-D conv, pools, upsample): a sequence maps as a row
+ROW_OPS = hasattr(_conv_ops, "as_image")
+
+
 class Mapper(Builder):
     """Walks the prepared graph once, in execution order, building layers and collecting problems."""
 
@@ -475,6 +480,53 @@ def _window_attrs(k, s, d, pads, h, w, same_default: bool, stride_default) -> tu
     return out, options
 
 
+def as_rows(handler):
+    """A window op on a sequence (N, C, L) as the same op on an image of one row (N, C, 1, L), its
+    attributes written back in the 1-D forms netspec takes on sequences (an integer kernel, stride
+    and dilation; padding [before, after])."""
+
+    def lifted(m: Mapper, node, a: dict) -> None:
+        x = m.vals.get(node.input[0])
+        if x is None or not x.is_ncl() or not ROW_OPS:
+            return handler(m, node, a)
+        out = m.out_shape(node)
+        saved_w = {n: m.g.weights[n] for n in node.input[1:2] if n in m.g.weights}
+        row = Val(x.ref, (1, *x.shape), (2, 0, 1), x.tensor, x.pad, x.pad_value, x.pad_node)
+        b = {k: ([1, *v] if k in ("kernel_shape", "strides", "dilations", "output_padding") else v) for k, v in a.items()}
+        if "pads" in a:
+            b["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+        try:
+            m.vals[node.input[0]] = row
+            for n, dims in saved_w.items():
+                m.g.weights[n] = (*dims[:2], 1, *dims[2:])
+            m.g.shapes[node.output[0]] = (*out[:2], 1, *out[2:])
+            before = len(m.layers)
+            handler(m, node, b)
+        finally:
+            m.vals[node.input[0]] = x
+            m.g.weights.update(saved_w)
+            m.g.shapes[node.output[0]] = out
+        if len(m.layers) > before:
+            layer = m.layers[-1]
+            layer.shape = layer.shape[1:]
+            layer.attrs = {k: _row_value(k, v) for k, v in layer.attrs.items()}
+            if layer.padding_options:
+                layer.padding_options = [_row_value("padding", v) for v in layer.padding_options]
+            m.vals[node.output[0]] = Val(layer.name, layer.shape, (1, 0), node.output[0])
+
+    return lifted
+
+
+def _row_value(key: str, v):
+    """A 2-D window attribute of a one-row image in its 1-D form."""
+    if key in ("kernel", "stride", "dilation", "output_padding") and isinstance(v, list):
+        return v[1]
+    if key == "padding" and isinstance(v, list):
+        t, b, l, r = (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
+        return l if l == r else [l, r]
+    return v
+
+
 def conv(m: Mapper, node, a: dict) -> None:
     x = m.data(node)
     wdims = m.weight(node, 1)
@@ -521,6 +573,8 @@ def _pointwise(a: dict, wdims) -> bool:
 
 def conv1d(m: Mapper, node, a, x: Val, wdims, bias: bool) -> None:
     """A 1x1 Conv1d on a sequence is a dense layer on its channels (netspec's export writes one)."""
+    if x.is_ncl() and ROW_OPS and not (_pointwise(a, wdims) and x.pad is None):
+        return as_rows(conv)(m, node, a)
     if not (_pointwise(a, wdims) and x.pad is None and x.is_ncl()):
         raise Unsupported("a 1-D convolution (netspec has 2-D convolutions; a 1x1 one maps to dense)")
     if wdims[1] != x.shape[-1]:
@@ -1144,7 +1198,11 @@ def pad(m: Mapper, node, a: dict) -> None:
         raise Unsupported("a Pad with explicit axes")
     rank = len(x.axes) + 1
     begin, end = list(pads[:rank]), list(pads[rank:])
-    if mode != "constant" or not x.is_nchw() or begin[:2] != [0, 0] or end[:2] != [0, 0]:
+    if x.is_ncl() and ROW_OPS and len(begin) == 3:  # a sequence: the pads of its length, as a row's
+        begin, end = [0, 0, 0, begin[2]], [0, 0, 0, end[2]]
+    elif mode != "constant" or not x.is_nchw() or begin[:2] != [0, 0] or end[:2] != [0, 0]:
+        begin = None
+    if mode != "constant" or begin is None or begin[:2] != [0, 0] or end[:2] != [0, 0]:
         raise Unsupported(f"a {mode} Pad of an ONNX tensor laid out {x.onnx_shape()} (netspec folds a constant "
                           "pad of an image's height and width into the next convolution or pool)")
     t, l, b, r = begin[2], begin[3], end[2], end[3]
@@ -1164,9 +1222,14 @@ def _crop(m: Mapper, node, x: Val, crop: tuple) -> bool:
     if layer is None or layer.type != "deconv" or layer.batchnorm or layer.activation:
         return False
     p = layer.attrs["padding"]
-    t, b, l, r = (p,) * 4 if isinstance(p, int) else ((p[0], p[0], p[1], p[1]) if len(p) == 2 else p)
+    if len(layer.shape) == 2:  # a sequence: [before, after] of its length
+        t = b = 0
+        l, r = (p, p) if isinstance(p, int) else p
+    else:
+        t, b, l, r = (p,) * 4 if isinstance(p, int) else ((p[0], p[0], p[1], p[1]) if len(p) == 2 else p)
     new = (t + crop[0], b + crop[1], l + crop[2], r + crop[3])
-    layer.attrs["padding"] = padding_text(*new)
+    layer.attrs["padding"] = _row_value("padding", padding_text(*new)) if len(layer.shape) == 2 \
+        else padding_text(*new)
     shape, axes = default_layout(m.out_shape(node))
     layer.shape = shape
     layer.nodes.append(node.name)
@@ -1223,13 +1286,16 @@ def resize(m: Mapper, node, a: dict) -> None:
         v = m.const(node, idx)
         if v is not None and v.size:
             scales = [float(s) for s in v]
-    if scales and scales[:2] == [1.0, 1.0] and scales[2] == scales[3]:
+    row = scales is not None and len(scales) == 3  # a sequence, lifted to one row by as_rows
+    if row:
+        scale = scales[2]
+    elif scales and scales[:2] == [1.0, 1.0] and scales[2] == scales[3]:
         scale = scales[2]
     elif out[2] / h == out[3] / w:
         scale = out[2] / h
     else:
         raise Unsupported(f"a Resize from {h}x{w} to {out[2]}x{out[3]} (netspec scales both sides alike)")
-    if (math.floor(h * scale), math.floor(w * scale)) != tuple(out[2:]):
+    if (h if row else math.floor(h * scale), math.floor(w * scale)) != tuple(out[2:]):
         raise Unsupported(f"a Resize by {scale:g} to {out[2]}x{out[3]}, which is not floor(size x scale)")
     attrs = {"scale": int(scale) if float(scale).is_integer() else scale}
     if mode == "linear":
@@ -1254,7 +1320,7 @@ def layer_norm(m: Mapper, node, a: dict) -> None:
 
 HANDLERS = {
     "Conv": conv,
-    "ConvTranspose": conv_transpose,
+    "ConvTranspose": as_rows(conv_transpose),
     "BatchNormalization": batch_norm,
     "Clip": clip,
     "HardSigmoid": hard_sigmoid,
@@ -1264,8 +1330,8 @@ HANDLERS = {
     "Sum": binary("add"),
     "Mul": binary("multiply"),
     "Concat": concat,
-    "MaxPool": pool("maxpool"),
-    "AveragePool": pool("avgpool"),
+    "MaxPool": as_rows(pool("maxpool")),
+    "AveragePool": as_rows(pool("avgpool")),
     "GlobalAveragePool": global_pool("global_avgpool"),
     "GlobalMaxPool": global_pool("global_maxpool"),
     "ReduceMean": reduce("global_avgpool"),
@@ -1280,7 +1346,7 @@ HANDLERS = {
     "Pad": pad,
     "Gemm": gemm,
     "MatMul": matmul,
-    "Resize": resize,
+    "Resize": as_rows(resize),
     "Gather": gather,
     "Split": split,
     "Slice": slice_,
