@@ -22,6 +22,7 @@ from netspec.pipeline import Options, check_path, check_text
 SMALL = {
     "gpt2.yaml": {"length": 32, "vocab": 500, "positions": 64, "width": 64, "heads": 4},
     "llama_style.yaml": {"length": 32, "vocab": 500, "width": 64, "heads": 4, "kv_heads": 2, "hidden": 128},
+    "vit_b_16.yaml": {"width": 64, "heads": 4, "mlp": 128, "classes": 10},  # full size: test_import_transformers
 }
 # Zoo specs PyTorch's exporter cannot export as they are: the text changed (said why).
 RESIZED = {

@@ -48,3 +48,13 @@ def round_trip(net: dict) -> bool:
 def test_generated_networks_round_trip():
     accepted = seeded_round_trips(networks(), EXAMPLES, round_trip)
     assert len(accepted) >= 50, f"only {len(accepted)} of {EXAMPLES} generated networks were valid"
+
+
+def test_generated_sequence_window_networks_round_trip():
+    """The same over the chains on sequences of tests/test_torch_generated.py (the 1-D window ops)."""
+    import test_torch_generated
+
+    if not hasattr(test_torch_generated, "sequence_networks"):
+        pytest.skip("window ops on sequences (format 1.1) are not in this version")
+    accepted = seeded_round_trips(test_torch_generated.sequence_networks(), EXAMPLES, round_trip)
+    assert len(accepted) >= 50, f"only {len(accepted)} of {EXAMPLES} generated sequence networks were valid"
