@@ -18,10 +18,21 @@ from import_checks import (imported, onnx_of_graph, round_trip_problems, seeded_
                            top_level_entries)
 from test_torch_generated import networks, to_yaml  # noqa: E402
 
+from netspec.importer import ImportFailure  # noqa: E402
 from netspec.importer.mapping import PRODUCES, VANISH  # noqa: E402
 from netspec.pipeline import check_text  # noqa: E402
 
-EXAMPLES = 120  # of which >= 50 are accepted by netspec (the generator also writes impossible ones)
+EXAMPLES = 200  # of which >= 50 are accepted by netspec (the generator also writes impossible ones)
+
+
+def ceil_mode_disagreement(data: bytes) -> bool:
+    """A ceil_mode pool whose last window starts in the padding: ONNX's shape rule and PyTorch's
+    disagree on its output, and the import refuses it (saying so) rather than guess."""
+    from netspec.importer.command import build_spec
+    from netspec.importer.onnx_model import parse
+
+    _, _, problems, _ = build_spec(parse(data), None, None, "generated", False, False)
+    return bool(problems) and all("ceil_mode pool whose last window" in p.message for p in problems)
 
 
 def round_trip(net: dict) -> bool:
@@ -33,7 +44,12 @@ def round_trip(net: dict) -> bool:
     used = {t for layer in original.graph.layers for t in (layer.type, *layer.fused)}
     if used - PRODUCES - VANISH:  # a layer type the import does not write yet (not counted as accepted)
         return False
-    data = onnx_of_graph(original.graph)
+    try:
+        data = onnx_of_graph(original.graph)
+    except ImportFailure:  # PyTorch's exporter fails on some ops of its own (adaptive pools whose windows vary)
+        return False
+    if ceil_mode_disagreement(data):
+        return False
     for blocks in (False, True):
         imported_text, result = imported(data, "generated", blocks=blocks)
         problems = round_trip_problems(original, result)

@@ -442,11 +442,27 @@ class Mapper(Builder):
             except Unsupported as exc:
                 self.gap(exc.node, str(exc))
                 return
+        val = self.pooled_output(val)
         live = self.live(val.ref)
         self.layers = [l for l in self.layers if l.name in live]
         if val.ref == INPUT or self.layers[-1].name != val.ref:
             self.layers.append(Layer(self.unique("output"), "identity", {}, [val.ref], val.shape))
         self.output = val
+
+    def pooled_output(self, val: Val) -> Val:
+        """A global pool whose (N, C, 1, 1) output is the graph's output, not flattened: an adaptive pool
+        to size 1 (a 1x1xC image, or 1xC sequence), where the registry has one."""
+        layer = self.index.get(val.ref)
+        kinds = {"global_avgpool": "adaptive_avgpool", "global_maxpool": "adaptive_maxpool"}
+        if (layer is None or layer.type not in kinds or kinds[layer.type] not in REGISTRY or len(val.axes) < 2
+                or any(a is not None for a in val.axes[1:]) or val.axes[0] != 0
+                or any(val.ref in other.inputs for other in self.layers)):
+            return val
+        c = val.shape[0]
+        layer.type, layer.attrs = kinds[layer.type], {"size": 1}
+        layer.shape = (1, 1, c) if len(val.axes) == 3 else (1, c)
+        axes = (2, 0, 1) if len(val.axes) == 3 else (1, 0)
+        return Val(layer.name, layer.shape, axes, val.tensor)
 
     def live(self, ref: str) -> set:
         seen, todo = set(), [ref]
@@ -704,10 +720,11 @@ def prelu(m: Mapper, node, a: dict) -> None:
     if "prelu" not in REGISTRY:
         raise Unsupported("no netspec layer computes PRelu in this version")
     x = m.data(node)
-    slope = m.weight(node, 1)
-    if slope is None or math.prod(slope) != x.shape[-1] or not m.g.sources(node.input[1]):
-        raise Unsupported(f"a PRelu with {math.prod(slope or ())} learned slope(s) (netspec's prelu has one per "
-                          f"channel, {x.shape[-1]})")
+    sources = m.g.sources(node.input[1])  # the slopes, maybe reshaped to broadcast (Unsqueeze)
+    held = sum(math.prod(m.g.weights.get(n) or ()) for n in sources)
+    if len(sources) != 1 or held != x.shape[-1]:
+        raise Unsupported(f"a PRelu with {held} learned slope(s) (netspec's prelu has one per channel, "
+                          f"{x.shape[-1]})")
     m.activation(node, "prelu")
 
 
@@ -1012,8 +1029,21 @@ def pool(kind: str):
         attrs, _ = _window_attrs(k, s, d, pads, h, w, False, k)
         if a.get("ceil_mode", 0):
             attrs["ceil_mode"] = True
+            torch_rule = tuple(_ceil_pool(n, kk, st, lo, hi) for n, kk, st, lo, hi in
+                               zip((h, w), k, s, pads[0::2], pads[1::2]))
+            if torch_rule != tuple(m.out_shape(node)[2:]):
+                raise Unsupported(f"a ceil_mode pool whose last window would start in the padding: ONNX's shape rule "
+                                  f"gives {tuple(m.out_shape(node)[2:])}, PyTorch's (netspec's) {torch_rule}")
         m.emit(node, kind, attrs, x)
     return handler
+
+
+def _ceil_pool(n: int, k: int, s: int, lo: int, hi: int) -> int:
+    """PyTorch's ceil_mode output size: no window may start in the padding after the input."""
+    out = -(-(n + lo + hi - k) // s) + 1
+    if (out - 1) * s >= n + lo:
+        out -= 1
+    return out
 
 
 def global_pool(kind: str):
@@ -1166,7 +1196,9 @@ def transpose(m: Mapper, node, a: dict) -> None:
         m.vals[node.output[0]] = Val(x.ref, x.shape, x.axes, node.output[0],
                                      shuffle=(groups, not swapped, reshape_node))
         return
-    if perm[0] != 0 or x.pad is not None:
+    if x.pad is not None:
+        x = m.no_pad(x)  # a Pad no convolution takes in: netspec's pad layer, where it has one
+    if perm[0] != 0:
         raise Unsupported("a Transpose that moves the batch axis")
     m.alias(node, x, tuple(x.axes[p - 1] for p in perm[1:]))
 
@@ -1298,14 +1330,28 @@ def matmul(m: Mapper, node, a: dict) -> None:
     m.vals[node.output[0]] = Val(layer.name, shape, x.axes, node.output[0])
 
 
+UPSAMPLE_MODES = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
+
+
+def _upsample_has(key: str, value=None) -> bool:
+    """Whether this version's upsample takes `key` (and, for an enum, `value`)."""
+    attr = next((x for x in REGISTRY["upsample"].attrs if x.name == key), None)
+    return attr is not None and (value is None or not isinstance(attr.kind, tuple) or value in attr.kind)
+
+
+def _number(v: float):
+    return int(v) if float(v).is_integer() else v
+
+
 def resize(m: Mapper, node, a: dict) -> None:
     x = m.no_pad(m.data(node))
     if not x.is_nchw():
         raise Unsupported("a Resize of something else than an NCHW image")
     mode = a.get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
-    if mode not in ("nearest", "linear"):
-        raise Unsupported(f"a {mode} Resize (netspec upsamples nearest or bilinear)")
+    kind = UPSAMPLE_MODES.get(mode)
+    if kind is None or not _upsample_has("mode", kind):
+        raise Unsupported(f"a {mode} Resize (netspec's upsample has no such mode in this version)")
     h, w, _ = x.shape
     out = m.out_shape(node)
     scales = None
@@ -1315,19 +1361,25 @@ def resize(m: Mapper, node, a: dict) -> None:
         if v is not None and v.size:
             scales = [float(s) for s in v]
     row = scales is not None and len(scales) == 3  # a sequence, lifted to one row by as_rows
+    ho, wo = out[2], out[3]
     if row:
-        scale = scales[2]
-    elif scales and scales[:2] == [1.0, 1.0] and scales[2] == scales[3]:
-        scale = scales[2]
-    elif out[2] / h == out[3] / w:
-        scale = out[2] / h
+        sh = sw = scales[2]
+    elif scales and scales[:2] == [1.0, 1.0]:
+        sh, sw = scales[2], scales[3]
     else:
-        raise Unsupported(f"a Resize from {h}x{w} to {out[2]}x{out[3]} (netspec scales both sides alike)")
-    if (h if row else math.floor(h * scale), math.floor(w * scale)) != tuple(out[2:]):
-        raise Unsupported(f"a Resize by {scale:g} to {out[2]}x{out[3]}, which is not floor(size x scale)")
-    attrs = {"scale": int(scale) if float(scale).is_integer() else scale}
-    if mode == "linear":
-        attrs["mode"] = "bilinear"
+        sh, sw = ho / h, wo / w
+    fits = (h if row else math.floor(h * sh), math.floor(w * sw)) == (ho, wo)
+    if fits and (sh == sw or row):
+        attrs = {"scale": _number(sw)}
+    elif fits and _upsample_has("size"):  # the version that takes [sh, sw] also takes size
+        attrs = {"scale": [_number(sh), _number(sw)]}
+    elif _upsample_has("size") and not row:
+        attrs = {"size": _pair_text(ho, wo)}
+    else:
+        raise Unsupported(f"a Resize from {h}x{w} to {ho}x{wo} (netspec scales both sides alike, by floor(size x "
+                          "scale), in this version)")
+    if kind != "nearest":
+        attrs["mode"] = kind
     m.emit(node, "upsample", attrs, x)
 
 
@@ -1396,9 +1448,10 @@ PRODUCES = frozenset({"conv", "depthwise", "deconv", "dense", "batchnorm", "laye
                       "channel_shuffle", "identity", *ACTIVATIONS.values(), "relu6", "hsigmoid", "softmax", "swish",
                       "silu",  # written as swish: the same function and count
                       "attention", "embedding", "position_embedding", "class_token", "rmsnorm", "layer_scale", "glu",
-                      "to_sequence", "to_image", "space_to_depth", "depth_to_space", "slice"})
-# Mapped where the registry has them (mish, elu, softplus, hardtanh, prelu, groupnorm, pad) but not yet
-# proven by a round trip against their PyTorch export: not claimed above, so round trips skip them.
+                      "to_sequence", "to_image", "space_to_depth", "depth_to_space", "slice",
+                      "mish", "elu", "softplus", "hardtanh", "prelu", "groupnorm", "pad",
+                      "crop",  # as slices (views, as crop is)
+                      "adaptive_avgpool", "adaptive_maxpool"})  # as the pools PyTorch exports them as
 VANISH = frozenset({"dropout", "identity", "separable"})  # separable: a depthwise and a 1x1 conv in ONNX
 
 

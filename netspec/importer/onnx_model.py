@@ -308,11 +308,15 @@ def prepare(model: onnx.ModelProto) -> tuple[OnnxGraph, list[Problem]]:
     for name in g.outputs:
         g.consumers[name] = g.consumers.get(name, 0) + 1
     g.shapes[inp.name] = tuple(fixed)
+    declared = {vi.name: _static(vi) for vi in (*graph.value_info, *graph.output)}
     pending = nodes
     for _ in range(8):  # folding a Pad's pads or a Reshape's shape lets inference see further
         problem = infer(g, model, pending)
         if problem:
             return None, [problem]
+        for name, shape in declared.items():  # the exporter's own shapes (PyTorch's, where ONNX's rule for
+            if shape is not None and name in g.shapes and name not in g.consts:  # a ceil_mode pool differs)
+                g.shapes[name] = shape
         kept = [node for node in pending if not fold(g, node)]
         if len(kept) == len(pending):
             break
