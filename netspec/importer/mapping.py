@@ -965,7 +965,9 @@ def merge(m: Mapper, node, kind: str, vals: list[Val]) -> None:
     for v in vals:
         same = v.shape == main.shape and v.axes == main.axes
         vector = len(v.shape) == 1 and v.channel_axis == main.channel_axis
-        if not (same or vector):
+        ones = v.axes == main.axes and len(v.shape) == len(main.shape) and all(  # size-1 axes broadcast
+            a in (b, 1) for a, b in zip(v.shape, main.shape))
+        if not (same or vector or ones):
             raise Unsupported("its operands broadcast in a way netspec does not (channels-last, a vector of "
                               "channels over an image)")
     layer = m.add(node, kind, {}, [v.ref for v in vals], main.shape)
