@@ -135,3 +135,16 @@ def seeded_round_trips(strategy, examples: int, round_trip) -> list:
 
     check()
     return done
+
+
+def exact_imports(original, data: bytes, text: str) -> tuple[str, str]:
+    """The flat and the --blocks import of ONNX `data`, each asserted to count exactly as `original`
+    (the spec `text`, shown when they do not)."""
+    out = []
+    for blocks in (False, True):
+        imported_text, result = imported(data, "generated", blocks=blocks)
+        problems = round_trip_problems(original, result)
+        assert not problems, f"{'--blocks ' if blocks else ''}round trip of\n{text}\n" + "\n".join(problems) \
+            + "\nimported:\n" + imported_text
+        out.append(imported_text)
+    return out[0], out[1]

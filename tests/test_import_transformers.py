@@ -178,3 +178,31 @@ def test_vit_b_16_imports_at_torchvisions_counts():
     assert (result.totals.params, result.totals.maccs) == (86_567_656, 17_563_828_224)
     assert result.graph.shape_of(result.graph.output_ref) == (1000,)
     assert "repeat: 12" in text, text  # twelve encoder blocks, one block definition
+
+
+class _SplitAndChunk(torch.nn.Module):
+    """torch.split of the channels (an ONNX Split) and chunk of the height (Slices), joined again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 10, 3)
+        self.a, self.b = torch.nn.Conv2d(4, 4, 1), torch.nn.Conv2d(6, 6, 3, padding=1)
+
+    def forward(self, x):
+        a, b = self.stem(x).split([4, 6], dim=1)
+        y = torch.cat([self.a(a), self.b(b)], 1)
+        top, middle, bottom = y.chunk(3, dim=2)
+        return torch.cat([middle, top, bottom], 2)
+
+
+def test_split_and_chunk_import_as_slices():
+    from netspec.importer.from_torch import export_module
+
+    if "slice" not in REGISTRY:
+        pytest.skip("needs netspec's `slice`")
+    model = _SplitAndChunk().eval()
+    text, result = imported(export_module(model, (3, 8, 10)), "split")
+    assert text.count("type: slice") == 5, text  # two parts of the channels, three of the height
+    assert result.totals.params == sum(p.numel() for p in model.parameters())
+    out = model(torch.randn(1, 3, 8, 10)).shape
+    assert result.graph.shape_of(result.graph.output_ref) == (out[2], out[3], out[1])

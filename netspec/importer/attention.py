@@ -55,7 +55,7 @@ class Projection:
 class Region:
     """One attention subgraph: its nodes and what the layer is made of."""
 
-    softmax: object
+    softmax: object  # the node that names the layer (and the problem, if it cannot be written)
     nodes: set = field(default_factory=set)  # the nodes the mapping skips, by id (names may be empty)
     anchor: int = 0  # the node whose mapping writes the layer (the output projection's last), by id
     q: Projection | None = None
@@ -73,6 +73,10 @@ class Region:
     window_shape: tuple | None = None  # a rank-6 window reshape on the input side
     rolls: list = field(default_factory=list)  # (axis, amount) of rolls on the input side
     tail: list = field(default_factory=list)  # [(node, output)] views after the output projection
+
+    @property
+    def first(self):
+        return self.softmax
 
 
 class Graph:

@@ -353,18 +353,11 @@ class Mapper(Builder):
     def run(self) -> None:
         if self.problems:
             return
-        if "attention" in REGISTRY:
-            for region in find_regions(self.g, self.dynamic):
-                self.skip.update(region.nodes)
-                self.anchors[region.anchor] = (attention.emit, region, region.softmax, "attention: ")
-        if "rmsnorm" in REGISTRY:
-            for found in find_rmsnorms(self.g, self.dynamic):
-                self.skip.update(found.nodes)
-                self.anchors[found.anchor] = (norms.emit, found, found.first, "")
-        if "groupnorm" in REGISTRY:
-            for found in norms.find_groupnorms(self.g, self.dynamic):
-                self.skip.update(found.nodes)
-                self.anchors[found.anchor] = (norms.emit_groupnorm, found, found.first, "")
+        for type_, find, emit, prefix in PATTERNS:
+            if type_ in REGISTRY:
+                for found in find(self.g, self.dynamic):
+                    self.skip.update(found.nodes)
+                    self.anchors[found.anchor] = (emit, found, found.first, prefix)
         for node in self.g.nodes:
             self.map_node(node)
         self.finish()
@@ -442,27 +435,12 @@ class Mapper(Builder):
             except Unsupported as exc:
                 self.gap(exc.node, str(exc))
                 return
-        val = self.pooled_output(val)
+        val = pooled_output(self, val)
         live = self.live(val.ref)
         self.layers = [l for l in self.layers if l.name in live]
         if val.ref == INPUT or self.layers[-1].name != val.ref:
             self.layers.append(Layer(self.unique("output"), "identity", {}, [val.ref], val.shape))
         self.output = val
-
-    def pooled_output(self, val: Val) -> Val:
-        """A global pool whose (N, C, 1, 1) output is the graph's output, not flattened: an adaptive pool
-        to size 1 (a 1x1xC image, or 1xC sequence), where the registry has one."""
-        layer = self.index.get(val.ref)
-        kinds = {"global_avgpool": "adaptive_avgpool", "global_maxpool": "adaptive_maxpool"}
-        if (layer is None or layer.type not in kinds or kinds[layer.type] not in REGISTRY or len(val.axes) < 2
-                or any(a is not None for a in val.axes[1:]) or val.axes[0] != 0
-                or any(val.ref in other.inputs for other in self.layers)):
-            return val
-        c = val.shape[0]
-        layer.type, layer.attrs = kinds[layer.type], {"size": 1}
-        layer.shape = (1, 1, c) if len(val.axes) == 3 else (1, c)
-        axes = (2, 0, 1) if len(val.axes) == 3 else (1, 0)
-        return Val(layer.name, layer.shape, axes, val.tensor)
 
     def live(self, ref: str) -> set:
         seen, todo = set(), [ref]
@@ -473,6 +451,28 @@ class Mapper(Builder):
             seen.add(r)
             todo.extend(self.index[r].inputs)
         return seen
+
+
+def pooled_output(m: Mapper, val: Val) -> Val:
+    """A global pool whose (N, C, 1, 1) output is the graph's output, not flattened: an adaptive pool
+    to size 1 (a 1x1xC image, or 1xC sequence), where the registry has one."""
+    layer = m.index.get(val.ref)
+    kinds = {"global_avgpool": "adaptive_avgpool", "global_maxpool": "adaptive_maxpool"}
+    if (layer is None or layer.type not in kinds or kinds[layer.type] not in REGISTRY or len(val.axes) < 2
+            or any(a is not None for a in val.axes[1:]) or val.axes[0] != 0
+            or any(val.ref in other.inputs for other in m.layers)):
+        return val
+    c = val.shape[0]
+    layer.type, layer.attrs = kinds[layer.type], {"size": 1}
+    layer.shape = (1, 1, c) if len(val.axes) == 3 else (1, c)
+    axes = (2, 0, 1) if len(val.axes) == 3 else (1, 0)
+    return Val(layer.name, layer.shape, axes, val.tensor)
+
+
+# the layers that exporters write as several nodes: (layer type, finder, emit, message prefix)
+PATTERNS = (("attention", find_regions, attention.emit, "attention: "),
+            ("rmsnorm", find_rmsnorms, norms.emit, ""),
+            ("groupnorm", norms.find_groupnorms, norms.emit_groupnorm, ""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -820,13 +820,18 @@ def _name_after(m: Mapper, layer: Layer, weight: str) -> None:
 
 
 def split(m: Mapper, node, a: dict) -> None:
-    """Split of the channels into halves a, b read only by a * Sigmoid(b): glu (nn.GLU's export)."""
+    """Split of the channels into halves a, b read only by a * Sigmoid(b): glu (nn.GLU's export);
+    any other Split of one axis: a slice per part."""
     x = m.no_pad(m.data(node))
-    m.channel_check(x, a.get("axis", 0), "a Split")
+    k, axis = _axis_name(x, a.get("axis", 0))
     readers = m.readers
     sizes = a.get("split") or ([int(v) for v in m.const(node, 1)] if len(node.input) > 1 and node.input[1] else None)
+    n, parts = x.shape[k], len(node.output)
+    if sizes is None:  # equal parts, the last smaller (ONNX's rule)
+        size = -(-n // parts)
+        sizes = [min(size, n - i * size) for i in range(parts)]
     c = x.shape[-1]
-    if len(node.output) == 2 and (sizes is None or list(sizes) == [c // 2, c // 2]) and c % 2 == 0:
+    if axis == "channels" and parts == 2 and list(sizes) == [c // 2, c // 2] and c % 2 == 0 and "glu" in REGISTRY:
         first, second = node.output
         sig = readers.get(second, [])
         mul = readers.get(sig[0].output[0], []) if len(sig) == 1 and sig[0].op_type == "Sigmoid" else []
@@ -838,7 +843,16 @@ def split(m: Mapper, node, a: dict) -> None:
             m.skip.update([id(sig[0]), id(mul[0])])
             m.vals[mul[0].output[0]] = Val(layer.name, shape, x.axes, mul[0].output[0])
             return
-    raise Unsupported("a Split of activations (netspec splits the channels only in glu: a * sigmoid(b))")
+    if "slice" not in REGISTRY or sum(sizes) != n or min(sizes) < 1:
+        raise Unsupported(f"a Split of the {axis} into {list(sizes)} (netspec slices one part at a time)")
+    start = 0
+    for out, size in zip(node.output, sizes):
+        attrs = {"axis": axis, **({"start": start} if start else {}), **({"stop": start + size} if start + size < n
+                                                                          else {})}
+        shape = (*x.shape[:k], size, *x.shape[k + 1:])
+        layer = m.add(node, "slice", attrs, [x.ref], shape)
+        m.vals[out] = Val(layer.name, shape, x.axes, out)
+        start += size
 
 
 def depth_to_space(m: Mapper, node, a: dict) -> None:
