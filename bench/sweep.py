@@ -17,7 +17,7 @@ One command, so it can be re-run at a quiet moment. Three parts, each with the l
   >= 1.8x that with -j 2.
 - start-up: a 2-point sweep, whole process (imports, reading and checking the spec, compiling
   it): the part -j cannot spread. From it and the CPU times, what -j 2 gives on two idle cores:
-  start-up + (CPU of -j 2 - start-up) / 2, which the load of a shared machine does not move.
+  start-up + (CPU of -j 2 - start-up) / 2, which the load of a shared machine moves less.
 - memory: the peak RSS of the same command for 1,000 and 10,000 points (rows stream to the file;
   no graph is kept): flat means about equal.
 
@@ -86,7 +86,8 @@ def in_process(sets: list[str], sample: int | None = None) -> dict:
 def idle_cores(start, jobs2) -> float:
     """Seconds a -j 2 run would take on two idle cores: the start-up (a 2-point sweep) runs alone,
     everything else (the workers' points, the parent's reading and writing of rows) shares two
-    cores. From CPU times, which the load of a shared machine barely moves."""
+    cores. From CPU times, which the load of a shared machine moves less than wall times (it
+    still slows a worker whose core it shares, in CPU time too)."""
     s0 = start.cpu_ms / 1e3
     return s0 + (jobs2.cpu_ms / 1e3 - s0) / 2
 
