@@ -18,14 +18,20 @@ __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "UsageError", "usage_error"
 
 
 def parse_set(items: list[str]) -> dict:
-    """`--set width=1.4` -> {"width": 1.4}; values are typed as int, float, bool, else kept as text."""
+    """`--set width=1.4` -> {"width": 1.4}; `--set depths=[2,2,2,2]` -> a list. Values are typed as
+    int, float, bool, else kept as text; a value in brackets is a list of such values."""
     out = {}
     for item in items:
         name, sep, raw = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
             raise usage_error(f"--set takes name=value, got {item!r}")
-        out[name] = typed_value(raw)
+        raw = raw.strip()
+        if raw.startswith("[") and raw.endswith("]"):
+            inner = raw[1:-1].strip()
+            out[name] = [typed_value(v) for v in inner.split(",")] if inner else []
+        else:
+            out[name] = typed_value(raw)
     return out
 
 

@@ -52,7 +52,9 @@ COMMON_PROPERTIES = {
                        "of its first input.",
         "default": True,
     },
-    "activation": {"$ref": "#/$defs/activation", "description": "A fused activation applied to the layer's output."},
+    "activation": {"description": "A fused activation applied to the layer's output (or a ${...} expression that "
+                                  "gives one's name).",
+                   "anyOf": [{"$ref": "#/$defs/activation"}, {"$ref": "#/$defs/expr"}]},
     "batchnorm": {
         "$ref": "#/$defs/boolexpr",
         "description": "true adds a fused batch norm after the layer (before the activation).",
@@ -83,7 +85,8 @@ def written_default(attr: Attr):
 
 def attr_schema(attr: Attr) -> dict:
     """An attribute's property: its kind's fragment (or its own), with its description and default."""
-    fragment = attr.schema or (KINDS[attr.kind] if isinstance(attr.kind, str) else {"enum": list(attr.kind)})
+    fragment = attr.schema or (KINDS[attr.kind] if isinstance(attr.kind, str) else
+                               {"anyOf": [{"enum": list(attr.kind)}, {"$ref": "#/$defs/expr"}]})
     out = {"$ref": fragment["$ref"]} if "$ref" in fragment else {}
     out["description"] = attr.doc
     default = written_default(attr)

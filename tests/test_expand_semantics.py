@@ -165,8 +165,9 @@ def test_inner_scope_first_then_enclosing_scopes():
     assert inputs_of(r, "call.mix") == ["call.dw", "stem"]
 
 
-def test_block_call_with_several_inputs_passes_the_first():
-    r = ok(spec("""
+def test_a_block_that_names_no_inputs_takes_exactly_one():
+    """Issue 13, item 7: the second input used to be dropped silently; it is an error now."""
+    text = spec("""
     blocks:
       b:
         layers:
@@ -174,9 +175,12 @@ def test_block_call_with_several_inputs_passes_the_first():
     layers:
       - {name: a, type: conv, filters: 3, kernel: 1}
       - {name: call, type: b, inputs: [input, a]}
-    """))
-    assert inputs_of(r, "call.c") == ["input"]
-    assert layers(r)["call.c"].output == (16, 16, 9)
+      - {name: fine, type: b, inputs: [a]}
+    """)
+    d = only_error(run(text), "NS202")
+    assert (d.line, d.column) == at(text, "[input, a]")
+    assert d.message == ("call: block `b` takes one input; the call passes 2 (a block that takes several names "
+                         "them: `inputs: [x, y]` in its definition)")
 
 
 def test_when_false_is_an_identity_of_the_first_input():

@@ -492,6 +492,14 @@ def _fast_ok(layer) -> bool:
     return validate(dict(_BASE, layers=[layer])) == []
 
 
+def _enum(prop: dict, default: list) -> list:
+    """An enum attribute's allowed strings (its own `enum`, or the enum branch of enum-or-expression)."""
+    for branch in [prop, *prop.get("anyOf", [])]:
+        if "enum" in branch:
+            return branch["enum"]
+    return default
+
+
 def test_fast_path_agrees_with_the_full_schema():
     """validate() checks layers through a ref-inlined copy of `$defs/layer_<type>`; it must accept and
     refuse exactly what the editor-facing schema (the `$defs/layer` dispatcher, with its `$ref`s) does."""
@@ -511,7 +519,7 @@ def test_fast_path_agrees_with_the_full_schema():
         direct = Draft202012Validator({"$ref": f"#/$defs/layer_{t}", "$defs": defs})
         own = defs[f"layer_{t}"]
         # a valid value for each required key: an enum's first string, else 2
-        base = {"type": t, **{k: own["properties"][k].get("enum", [2])[0] for k in own["required"] if k != "type"}}
+        base = {"type": t, **{k: _enum(own["properties"][k], [2])[0] for k in own["required"] if k != "type"}}
         if "inputs" in base:
             base["inputs"] = [-1, -2]
         assert _fast_ok(base) and direct.is_valid(base), base

@@ -1,7 +1,9 @@
-"""Expansion's block calls: arguments, the call's own scope, and replay of repeated calls.
+"""Expansion's block calls: inputs, arguments, the call's own scope, and replay of repeated calls.
 
-A block call is a function of its block, evaluated arguments, input shape and call chain, unless
-its body reads a layer outside the call by name. The first clean call of each such key is recorded
+A block takes exactly one input unless it names its inputs (`inputs: [x, skip]`): then a call
+passes exactly that many, and inside the body those names are the call's inputs (`input` is the
+first). A block call is a function of its block, evaluated arguments, input shapes and call
+chain, unless its body reads a layer outside the call by name. The first clean call of each such key is recorded
 (where its layers are in the graph) and later ones are replayed from a `Template`, which gives the
 same layers, names and sources as expanding them again (tests/test_expand_replay.py).
 """
@@ -26,26 +28,28 @@ class Calling:
         who = f"{scope.prefix}{inst}: "
         self.check_call(entry, path, scope, name, who)
         block = self.blocks[name]
+        names = self.check_inputs(entry, path, name, block, refs, who)
         args = self.call_args(entry, path, name, block, vars, who)
         prefix = f"{scope.prefix}{inst}."
         line, column = entry.span[:2] if entry.span else (0, 0)
         calls = (*scope.calls, (line, column, path, prefix[:-1], name))
-        key = call_key(name, args, self.graph.shape_of(refs[0]), scope.blocks)
+        shapes = self.graph.shape_of(refs[0]) if len(refs) == 1 else tuple(map(self.graph.shape_of, refs))
+        key = call_key(name, args, shapes, scope.blocks)
         template = self.templates.get(key) if key is not None and self.replay_calls else None
         if type(template) is tuple:  # recorded, never replayed yet: build the template now
             template = self.templates[key] = Template.record(self.graph.layers, *template) or False
         if template:
-            out = self.replay(template, prefix, calls, refs[0])
+            out = self.replay(template, prefix, calls, refs)
             if out is not None:
                 return out
-        body = Scope(prefix=prefix, names={}, history=[refs[0]], input_ref=refs[0],
+        body = Scope(prefix=prefix, names=dict(zip(names, refs)), history=[refs[0]], input_ref=refs[0],
                      parent=scope, vars=over(args, self.graph.params),
                      in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
                      declared={}, calls=calls, blocks=(*scope.blocks, name))
         if key is None:
             self.expand_list(block.get("layers") or [], body)
             return body.history[-1]
-        return self.record(key, block, body, refs[0], len(prefix), len(calls))
+        return self.record(key, block, body, tuple(refs), len(prefix), len(calls))
 
     def check_call(self, entry: PosDict, path: str, scope: Scope, name: str, who: str) -> None:
         """Skip a call that recurses (NS208), nests too deep (NS214) or calls a broken block."""
@@ -59,6 +63,29 @@ class Calling:
             raise Skip
         if f"blocks.{name}" in self.bad:
             raise Skip
+
+    def check_inputs(self, entry: PosDict, path: str, name: str, block, refs: list[int], who: str) -> list:
+        """The block's input names; NS202 unless the call passes exactly as many inputs (a block
+        that names none takes exactly one: more are an error, never silently dropped)."""
+        names = block.get("inputs")
+        names = list(names) if isinstance(names, list) else []
+        if len(set(names)) < len(names) or "input" in names[1:]:
+            self.report("NS104", f"block `{name}`: its input names must differ from each other (and `input` can only "
+                        f"be the first, which it always is): {', '.join(names)}", block, "inputs",
+                        f"blocks.{name}.inputs")
+            raise Skip
+        want = len(names) or 1
+        if len(refs) != want:
+            got = f"the call passes {len(refs)}"
+            if names:
+                message = f"block `{name}` takes {want} input{'s' if want > 1 else ''} ({', '.join(names)}); {got}"
+            else:
+                message = (f"block `{name}` takes one input; {got} (a block that takes several names them: "
+                           f"`inputs: [x, y]` in its definition)")
+            key = "inputs" if "inputs" in entry else "type"
+            self.report("NS202", who + message, entry, key, f"{path}.{key}")
+            raise Skip
+        return names
 
     def call_args(self, entry: PosDict, path: str, name: str, block, vars: dict, who: str) -> dict:
         """The call's evaluated arguments, defaults filled in (NS102 missing, NS101 unknown)."""
@@ -78,7 +105,7 @@ class Calling:
                 raise Skip
         return args
 
-    def record(self, key, block, body: Scope, input_ref: int, cut: int, ncalls: int) -> int:
+    def record(self, key, block, body: Scope, inputs: tuple, cut: int, ncalls: int) -> int:
         """Expand the call's body and, if it was clean, keep where its layers are for replay.
 
         The body is a function of the key alone unless it failed or read a name from outside the
@@ -100,12 +127,12 @@ class Calling:
         if self.failures == failures and reach >= len(body.blocks) and key not in self.templates:
             # Only where the call's layers are: most keys never recur, so the template itself is
             # built from them at the first replay.
-            self.templates[key] = (start, len(self.graph.layers), input_ref, body.history[-1], bound, cut,
+            self.templates[key] = (start, len(self.graph.layers), inputs, body.history[-1], bound, cut,
                                    ncalls, self.visited - visited, self.references - references)
         return body.history[-1]
 
-    def replay(self, t: "Template", prefix: str, calls: tuple, input_ref: int) -> int | None:
-        """Append a recorded call's layers under a new prefix and input and return its output ref;
+    def replay(self, t: "Template", prefix: str, calls: tuple, ins: list[int]) -> int | None:
+        """Append a recorded call's layers under a new prefix and inputs and return its output ref;
         None (nothing done) when a limit would be passed: the caller then expands for real and
         reports it where it happens."""
         layers = self.graph.layers
@@ -115,9 +142,12 @@ class Calling:
         self.visited += t.visited
         self.references += t.references
         start = len(layers)
+        input_ref = ins[0]
 
         def ref(rel: int) -> int:
-            return input_ref if rel is None else start + rel
+            if rel is None:
+                return input_ref
+            return ins[-rel] if rel < 0 else start + rel
 
         renamed: dict = {}  # the inner calls of a nested block, under this call's prefix (one tuple per call)
         for name, type_, attrs, inputs, line, column, path, inner, node, fused, note, output in t.layers:
@@ -127,8 +157,10 @@ class Calling:
                     chain = renamed[inner] = calls + tuple((c[0], c[1], c[2], prefix + c[3], c[4]) for c in inner)
             else:
                 chain = calls
-            layers.append(Layer(prefix + name, type_, attrs.copy(), [input_ref if r is None else start + r for r in inputs],
-                                Source(line, column, path, chain), node, output, fused, note))
+            refs = ([input_ref if r is None else start + r for r in inputs] if t.single
+                    else [ref(r) for r in inputs])
+            layers.append(Layer(prefix + name, type_, attrs.copy(), refs, Source(line, column, path, chain), node,
+                                output, fused, note))
         names = self.global_names
         log = self.bindings
         for name, rel in t.bindings:
@@ -157,23 +189,29 @@ def call_key(name: str, args: dict, shape, blocks: tuple):
 @dataclass(slots=True)
 class Template:
     """The layers, global names and instance counts of one clean block call, relative to it:
-    names without the call's prefix, refs as offsets from its first layer (None: its input)."""
+    names without the call's prefix, refs as offsets from its first layer (None: its first input,
+    -k: its input k + 1 when the block names several)."""
 
     layers: list
     bindings: list
     output: int | None
     visited: int
     references: int
+    single: bool  # one input: every ref is None or an offset (the fast path of replay)
 
     @classmethod
-    def record(cls, layers: list, start: int, end: int, input_ref: int, output: int, bound: list, cut: int,
+    def record(cls, layers: list, start: int, end: int, inputs: tuple, output: int, bound: list, cut: int,
                ncalls: int, visited: int, references: int) -> "Template | None":
         """The template of the call that made layers[start:end], or None if any ref leads outside
         the call (then it cannot be replayed)."""
+        input_ref = inputs[0]
+        others = {r: -k for k, r in reversed(list(enumerate(inputs))) if k and r != input_ref}
 
         def rel(ref: int):
             if ref == input_ref:
                 return None
+            if ref in others:
+                return others[ref]
             if ref < start:
                 raise _Outside
             return ref - start
@@ -186,7 +224,7 @@ class Template:
                 rows.append((layer.name[cut:], layer.type, layer.attrs, tuple(rel(r) for r in layer.inputs), src.line,
                              src.column, src.path, inner, layer.node, layer.fused, layer.note,
                              layer.output))
-            return cls(rows, [(n[cut:], rel(r)) for n, r in bound], rel(output), visited, references)
+            return cls(rows, [(n[cut:], rel(r)) for n, r in bound], rel(output), visited, references, not others)
         except _Outside:
             return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..expr import BudgetExhausted, ExpressionError, evaluate, is_expression
 from ..diagnostics import Diagnostic
 from ..loader import PosDict, PosList
+from ..ops import REGISTRY
 from ..ops.base import REQUIRED
 from .reporting import INT64_MAX, Skip, Stop
 
@@ -65,9 +66,11 @@ class Evaluating:
         except ValueError as exc:
             # NS211 is for what an expression evaluated to; a literal the schema could not judge
             # (.nan, .inf where any number is allowed) is an invalid value, NS104.
+            # A string outside an enum's allowed list is NS104 however it was written (the
+            # message lists the allowed strings).
             raw = node.get(key) if isinstance(node, dict) else None
             written = is_expression(raw) or (isinstance(raw, list) and any(is_expression(v) for v in raw))
-            code = "NS211" if written or raw is None else "NS104"
+            code = "NS211" if (written or raw is None) and type(kind) is not tuple else "NS104"
             self.report(code, f"{who}`{key}` {exc}", node, key, f"{path}.{key}")
             raise Skip from None
 
@@ -92,15 +95,10 @@ class Evaluating:
             except Skip:
                 ok = False
                 continue
-            # Even an unused param reaches the JSON report (`params_used`): NaN is no JSON, and
-            # an integer past 64 bits breaks 64-bit readers.
-            if isinstance(value, float) and not math.isfinite(value):
-                self.report("NS104", f"param `{name}` is {value!r}; a param is a finite number, true, false, "
-                            "a string or null", spec_params, name, f"params.{name}")
-                ok = False
-            elif type(value) is not bool and isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
-                self.report("NS215", f"param `{name}` {show_number(value)} does not fit in 64 bits "
-                            "(-2**63 to 2**63 - 1)", spec_params, name, f"params.{name}")
+            problem = param_problem(value)
+            if problem:
+                code, message = problem
+                self.report(code, f"param `{name}` {message}", spec_params, name, f"params.{name}")
                 ok = False
         return out if ok and not any(d.code == "NS201" for d in self.diags) else None
 
@@ -118,7 +116,10 @@ class Evaluating:
         for name, kind in plan.dynamic:
             value = self.evaluate(entry, name, entry[name], vars, who, path)
             attrs[name] = self.normalize(kind, value, entry, name, who, path)
-        return attrs, plan.fused
+        fused = plan.fused
+        if fused is None:  # `activation: "${...}"`
+            fused = fused_parts(plan.batchnorm, self.activation(entry, vars, who, path))
+        return attrs, fused
 
     def attributes(self, entry: PosDict, op, vars, who: str, path: str) -> tuple[dict, tuple]:
         """Every attribute evaluated and normalised (or the entry's first error reported), and the
@@ -142,7 +143,49 @@ class Evaluating:
             bias = entry.get("bias", not batchnorm)
             attrs["bias"] = self.normalize("bool", self.evaluate(entry, "bias", bias, vars, who, path),
                                            entry, "bias", who, path)
-        return attrs, fused_parts(batchnorm, entry.get("activation"))
+        return attrs, fused_parts(batchnorm, self.activation(entry, vars, who, path))
+
+    def activation(self, entry: PosDict, vars, who: str, path: str) -> str | None:
+        """The entry's fused activation: a name, or an expression that gives one (or null, none)."""
+        act = entry.get("activation")
+        if not is_expression(act):
+            return act
+        act = self.evaluate(entry, "activation", act, vars, who, path)
+        return None if act is None else self.normalize(activation_names(), act, entry, "activation", who, path)
+
+
+def activation_names() -> tuple[str, ...]:
+    """The types that may be a fused `activation:` (the registry's activations)."""
+    global _ACTIVATIONS
+    if _ACTIVATIONS is None:
+        _ACTIVATIONS = tuple(t for t, op in REGISTRY.items() if op.is_activation)
+    return _ACTIVATIONS
+
+
+_ACTIVATIONS: tuple | None = None
+
+
+MAX_LIST = 10_000  # elements of a list param or block argument (the schema says so too)
+
+
+def param_problem(value) -> tuple[str, str] | None:
+    """(code, message) when a param's value cannot be one: even an unused param reaches the JSON
+    report (`params_used`), where NaN is no JSON and an integer past 64 bits breaks 64-bit readers;
+    a list (from --set, which no schema checks) holds at most MAX_LIST scalars."""
+    if isinstance(value, list):
+        if len(value) > MAX_LIST:
+            return "NS104", f"is a list of {len(value):,} elements; a list holds at most {MAX_LIST:,}"
+        for v in value:
+            problem = param_problem(v) if not isinstance(v, list) else ("NS104", "is a list of lists; "
+                                                                         "a list holds numbers, strings or booleans")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NS104", f"is {value!r}; a param is a finite number, true, false, a string, a list or null"
+    if type(value) is not bool and isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        return "NS215", f"{show_number(value)} does not fit in 64 bits (-2**63 to 2**63 - 1)"
+    return None
 
 
 # --- plans: an entry's literal attributes, normalised once ----------------------------------------
@@ -155,11 +198,12 @@ _LITERALS = (int, float, bool)
 class Plan:
     """What an entry's instances share: the op's attributes that are literals, already normalised
     (in the op's order, with None where an expression goes), the (name, kind) of each expression
-    attribute, and the fused batchnorm/activation."""
+    attribute, and the fused batchnorm/activation (None: the activation is an expression)."""
 
     attrs: dict
     dynamic: tuple
-    fused: tuple
+    fused: tuple | None
+    batchnorm: bool
 
 
 def _is_literal(value) -> bool:
@@ -199,7 +243,9 @@ def make_plan(entry: PosDict, op) -> Plan | None:
         if type(bias) is not bool:
             return None
         attrs["bias"] = bias
-    return Plan(attrs, tuple(dynamic), fused_parts(batchnorm, entry.get("activation")))
+    act = entry.get("activation")
+    fused = None if is_expression(act) else fused_parts(batchnorm, act)
+    return Plan(attrs, tuple(dynamic), fused, batchnorm)
 
 
 def fused_parts(batchnorm: bool, activation) -> tuple:

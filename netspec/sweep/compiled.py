@@ -542,8 +542,8 @@ class _Tracer(_Values, _Names, _Parts):
         if name in scope.blocks or len(scope.blocks) >= self.limits.max_call_depth:
             raise Fallback  # NS208 / NS214
         block = self.blocks[name]
-        if not isinstance(block, dict) or any(k not in BLOCK_KEYS for k in block):
-            raise Fallback
+        if not isinstance(block, dict) or any(k not in BLOCK_KEYS for k in block) or len(refs) != 1:
+            raise Fallback  # named inputs (format 1.1), or NS202
         declared = block.get("args") or {}
         params = self.root
         args = {}
