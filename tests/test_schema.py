@@ -93,7 +93,8 @@ def test_layer_defs_and_dispatcher():
     expected = {"conv", "depthwise", "separable", "deconv", "dense", "maxpool", "avgpool", "global_avgpool",
                 "global_maxpool", "flatten", "batchnorm", "layernorm", "relu", "relu6", "leaky_relu", "sigmoid",
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
-                "multiply", "concat", "upsample", "channel_shuffle", "slice"}
+                "multiply", "concat", "upsample", "channel_shuffle", "slice", "crop", "pad", "adaptive_avgpool",
+                "adaptive_maxpool"}
     expected |= {"silu", "glu", "rmsnorm", "layer_scale", "to_sequence", "to_image", "space_to_depth",
                  "depth_to_space", "embedding", "position_embedding", "class_token", "attention"}  # issue 14
     assert layer_types() == frozenset(expected)

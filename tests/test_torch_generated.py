@@ -1,7 +1,8 @@
 """Generated networks: netspec and PyTorch must agree on every one, or both must refuse it.
 
 Hypothesis draws small random chains of conv / depthwise / separable / deconv / max and avg pool /
-dense / add / concat / channel_shuffle (random kernels, strides, dilations, groups, every padding form, ceil_mode,
+dense / add / concat (any axis) / channel_shuffle / pad (every mode) / crop (a size or a second
+input) / adaptive pools / slice (random kernels, strides, dilations, groups, every padding form, ceil_mode,
 input sizes, fused batch norm and activations), ending sometimes in a global pool or a flatten and
 a dense. Each network is written as YAML and checked with `netspec.pipeline.check_text`.
 
@@ -59,7 +60,8 @@ PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), pair(
                     st.lists(st.integers(0, 2), min_size=4, max_size=4))
 ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish"])
 KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
-         "channel_shuffle"]
+         "channel_shuffle", "pad", "crop", "adaptive_avgpool", "adaptive_maxpool", "slice"]
+AXES = ["channels", "height", "width"]
 
 
 @st.composite
@@ -106,7 +108,28 @@ def networks(draw) -> dict:
             layer["groups"] = draw(st.integers(1, 4))  # often not a divisor of the channels: both must refuse
         if kind in ("add", "concat"):
             layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
-        if kind not in ("maxpool", "avgpool", "concat"):
+        if kind == "concat" and draw(st.booleans()):
+            layer["axis"] = draw(st.sampled_from(AXES))
+        if kind == "pad":
+            layer["padding"] = draw(st.one_of(st.integers(0, 3), pair(0, 3), st.lists(st.integers(0, 3), min_size=4,
+                                                                                        max_size=4)))
+            if draw(st.booleans()):
+                layer["mode"] = draw(st.sampled_from(["zeros", "reflect", "replicate"]))
+        if kind == "crop":
+            if draw(st.booleans()):
+                layer["height"], layer["width"] = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+            else:
+                layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
+        if kind.startswith("adaptive"):
+            layer["size"] = draw(st.one_of(st.integers(1, 6), pair(1, 6)))
+        if kind == "slice":
+            layer["axis"] = draw(st.sampled_from(AXES))
+            for key in ("start", "stop"):
+                if draw(st.booleans()):
+                    layer[key] = draw(st.integers(-8, 8))
+            if draw(st.booleans()):
+                layer["step"] = draw(st.integers(1, 3))
+        if kind not in ("maxpool", "avgpool", "concat", "pad", "crop", "slice") and not kind.startswith("adaptive"):
             layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle")))
         layers.append(layer)
         names.append(layer["name"])
@@ -314,6 +337,34 @@ def _channel_shuffle(x, groups: int):
     return x.view(batchsize, -1, height, width)
 
 
+def _pad(x, layer):
+    """F.pad with the padding as the contract writes it (p, [h, w], [top, bottom, left, right])."""
+    p = layer["padding"]
+    t, b, l, r = (p,) * 4 if isinstance(p, int) else (p[0], p[0], p[1], p[1]) if len(p) == 2 else p
+    mode = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}[layer.get("mode", "zeros")]
+    return F.pad(x, (l, r, t, b), mode=mode)  # PyTorch raises for reflect padding >= the size
+
+
+def _crop(ins, layer):
+    x = ins[0]
+    h, w = (ins[1].shape[2], ins[1].shape[3]) if len(ins) == 2 else (layer["height"], layer["width"])
+    if h > x.shape[2] or w > x.shape[3]:
+        raise Refused(f"crop {h}x{w} larger than {tuple(x.shape)}")  # slicing would silently clamp
+    top, left = (x.shape[2] - h) // 2, (x.shape[3] - w) // 2
+    return x[:, :, top:top + h, left:left + w]
+
+
+def _slice(x, layer):
+    """Python's slice on the axis; the contract refuses positions past either end and empty results."""
+    dim = {"channels": 1, "height": 2, "width": 3}[layer["axis"]]
+    n = x.shape[dim]
+    for key in ("start", "stop"):
+        if key in layer and not -n <= layer[key] <= n:
+            raise Refused(f"slice {key} {layer[key]} past the end of {n}")
+    index = [slice(None)] * dim + [slice(layer.get("start"), layer.get("stop"), layer.get("step", 1))]
+    return x[tuple(index)]
+
+
 def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     """The modules holding the layer's parameters, and its output (channels-first)."""
     kind = layer["type"]
@@ -354,7 +405,17 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     elif kind == "add":
         y = _broadcast(torch.add, ins)
     elif kind == "concat":
-        y = torch.cat(ins, dim=1)
+        y = torch.cat(ins, dim={"channels": 1, "height": 2, "width": 3}[layer.get("axis", "channels")])
+    elif kind == "pad":
+        y = _pad(x, layer)
+    elif kind == "crop":
+        y = _crop(ins, layer)
+    elif kind == "slice":
+        y = _slice(x, layer)
+    elif kind == "adaptive_avgpool":
+        y = F.adaptive_avg_pool2d(x, layer["size"])
+    elif kind == "adaptive_maxpool":
+        y = F.adaptive_max_pool2d(x, layer["size"])
     elif kind == "global_avgpool":
         y = x.mean(dim=tuple(range(2, x.dim())))
     elif kind == "global_maxpool":

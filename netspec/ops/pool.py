@@ -1,12 +1,15 @@
-"""Pooling: max/avg windows (ceil_mode as in PyTorch) and global pools to a vector.
+"""Pooling: max/avg windows (ceil_mode as in PyTorch), adaptive pools and global pools to a vector.
 
 FLOPs per output: max K×K − 1 comparisons, avg K×K (K×K − 1 adds and one divide). Memory: one read
 per window element per output, one write per output; a global pool reads its input once.
 
 On a sequence a pool is its 2-D rule on one row (`conv.as_image`); the export writes the 1d modules.
+Adaptive pools (format 1.1) use PyTorch's windows: output i of o over an axis of n reads
+positions floor(i·n/o) to ceil((i+1)·n/o) − 1, so windows differ in size and may overlap; FLOPs
+and reads follow each window's size (max: size − 1 comparisons, avg: size − 1 adds and a divide).
 
-PyTorch: `nn.MaxPool2d`/`nn.AvgPool2d` with `ceil_mode`; uneven padding becomes an explicit pad
-(-inf for max, zeros for avg, i.e. `count_include_pad`); global pools `nn.AdaptiveMax/AvgPool`.
+PyTorch: `nn.MaxPool2d`/`nn.AvgPool2d` with `ceil_mode`; adaptive pools `nn.AdaptiveAvg/MaxPool1d/2d`;
+uneven padding becomes an explicit pad (-inf for max, zeros for avg, i.e. `count_include_pad`); global pools `nn.AdaptiveMax/AvgPool`.
 """
 
 from __future__ import annotations
@@ -111,6 +114,52 @@ def _explicit(padding):
     return [p if isinstance(p, tuple) else (0, 0) for p in axis_pads(padding)]
 
 
+def adaptive_windows(n: int, o: int) -> int:
+    """The summed size of PyTorch's o adaptive windows over an axis of n."""
+    return sum(-(-(i + 1) * n // o) - i * n // o for i in range(o))
+
+
+class AdaptivePoolOp(Op):
+    """PyTorch's adaptive pooling to a fixed output size, whatever the input size (VGG's 7x7)."""
+
+    attrs = (Attr("size", "pair+", doc="Output size: an integer (both axes; a sequence's length) or [h, w] "
+                                       "(images)."),)
+
+    def __init__(self, type_: str, extra_flop: int, doc: str) -> None:
+        self.type = type_
+        self.extra_flop = extra_flop  # avg: one divide per output
+        self.doc = doc
+        self.family = "maxpool" if type_ == "adaptive_maxpool" else "pool"
+
+    def infer(self, a, ins):
+        shape = ins[0]
+        if len(shape) == 3:
+            return (*a["size"], shape[2])
+        if len(shape) == 2:
+            h, w = a["size"]
+            if h != w:
+                raise ShapeError("NS206", f"{self.type}: a sequence ({fmt_shape(shape)}) takes one output length, "
+                                 f"got [{h}, {w}]", "size")
+            return (h, shape[1])
+        raise ShapeError("NS206", f"{self.type} needs an image or a sequence, got the vector {fmt_shape(shape)}",
+                         "inputs")
+
+    def cost(self, a, ins, out):
+        shape, c = ins[0], ins[0][-1]
+        reads = c
+        for n, o in zip(shape[:-1], out[:-1]):
+            reads *= adaptive_windows(n, o)
+        outputs = numel(out)
+        return [(self.type, Cost(flops=reads - outputs + self.extra_flop * outputs, input_reads=reads,
+                                 output_writes=outputs, act_io=numel(shape) + outputs))]
+
+    def torch(self, layer, ins):
+        kind = "Avg" if self.type == "adaptive_avgpool" else "Max"
+        out = layer.output
+        size = torch_pair(out[:2]) if len(out) == 3 else str(out[0])
+        return TorchCode([f"nn.Adaptive{kind}Pool{len(out) - 1}d({size})"])
+
+
 class GlobalPoolOp(Op):
     def __init__(self, type_: str, extra_flop: int, doc: str) -> None:
         self.type = type_
@@ -135,6 +184,10 @@ class GlobalPoolOp(Op):
 
 register(PoolOp("maxpool", 0, "Max pooling over kernel windows. Output H'xW'xC (L'xC on a sequence)."),
          PoolOp("avgpool", 1, "Average pooling over kernel windows. Output H'xW'xC (L'xC on a sequence)."),
+         AdaptivePoolOp("adaptive_avgpool", 1, "Adaptive average pooling to a fixed output size (PyTorch's "
+                        "windows). Output size[0]xsize[1]xC (a sequence: size x C)."),
+         AdaptivePoolOp("adaptive_maxpool", 0, "Adaptive max pooling to a fixed output size (PyTorch's windows). "
+                        "Output size[0]xsize[1]xC (a sequence: size x C)."),
          GlobalPoolOp("global_avgpool", 1, "Global average pooling: an image or sequence becomes a vector of C."),
          GlobalPoolOp("global_maxpool", 0, "Global max pooling: an image or sequence becomes a vector of C."))
 
