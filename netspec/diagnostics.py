@@ -157,7 +157,9 @@ CODES: dict[str, Code] = _codes(
          "The stride is larger than the kernel: some input pixels are never read."),
     Code("NS404", "unused-output", WARNING,
          "A layer's output is read by no other layer and is not the network's output."),
-    Code("NS405", "unknown-ignored-code", WARNING,
+    Code("NS405", "add-of-itself", WARNING,
+         "An `add` reads the same tensor more than once (it doubles it); usually another input was meant."),
+    Code("NS406", "unknown-ignored-code", WARNING,
          "`lint: {ignore: [...]}` names a code netspec does not have, so it silences nothing (a typo?)."),
 )
 

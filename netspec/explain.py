@@ -117,7 +117,9 @@ EXAMPLES: dict[str, tuple[str, str]] = {
               'Use a stride no larger than the kernel, or a 1x1 kernel for plain subsampling.'),
     "NS404": (_SPEC + '  - {name: a, type: conv, filters: 16, kernel: 3}\n  - {name: dead, type: conv, filters: 16, kernel: 1}\n  - {type: relu, inputs: a}\n',
               'Remove the layer, or feed its output to a later layer.'),
-    "NS405": (_SPEC + '  - {type: conv, filters: 12, kernel: 3}\nlint: {ignore: [NS041]}\n',
+    "NS405": (_SPEC + '  - {name: a, type: conv, filters: 16, kernel: 3}\n  - {name: b, type: conv, filters: 16, kernel: 3}\n  - {type: add, inputs: [b, b]}\n',
+              'Name the tensor you meant (`inputs: [b, a]`), or write a `multiply`/scale if doubling is intended.'),
+    "NS406": (_SPEC + '  - {type: conv, filters: 12, kernel: 3}\nlint: {ignore: [NS041]}\n',
               'Write the code as `netspec explain` lists it (NS401); a typo silences nothing.'),
 }
 

@@ -106,7 +106,19 @@ def unused_output(graph, totals):
             for j, layer in enumerate(graph.layers) if j not in used]
 
 
-RULES = (channels_not_multiple_of_8, dense_dominates_params, stride_exceeds_kernel, unused_output)
+def add_of_itself(graph, totals):
+    """NS405: an `add` reads the same tensor twice (`inputs: [x, x]`): it doubles x, which is rarely
+    what a residual connection means; usually another layer (the block input, a skip) was meant."""
+    out = []
+    for layer in graph.layers:
+        if layer.type == "add" and len(set(layer.inputs)) < len(layer.inputs):
+            twice = next(r for r in layer.inputs if layer.inputs.count(r) > 1)
+            out.append(_at("NS405", layer, f"adds `{graph.name_of(twice)}` to itself (it is in `inputs` more "
+                                           "than once): was another input meant?", "inputs"))
+    return out
+
+
+RULES = (channels_not_multiple_of_8, dense_dominates_params, stride_exceeds_kernel, unused_output, add_of_itself)
 
 
 def lint(graph, totals) -> list[Diagnostic]:

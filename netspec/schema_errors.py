@@ -60,11 +60,9 @@ SYNONYMS = {
     "embed": "embedding", "layerscale": "layer_scale", "pixelunshuffle": "space_to_depth",
     "pixelshuffle": "depth_to_space",
 }
-# Real layer names netspec does not have, whose nearest spelling would mislead (`mish` is not
-# `swish`, `attention` is not `flatten`): they get no guess.
-NO_GUESS = frozenset({"mish", "lstm", "gru", "rnn",
-                      "elu", "selu", "prelu", "softplus", "groupnorm", "instancenorm",
-                      "conv1d", "conv3d", "maxpool1d", "avgpool1d"})
+# Real layer names netspec does not have, whose nearest spelling would mislead (`selu` is not
+# `relu`): they get no guess.
+NO_GUESS = frozenset({"lstm", "gru", "rnn", "selu", "instancenorm", "conv1d", "conv3d", "maxpool1d", "avgpool1d"})
 
 
 def _plain(word: str) -> str:

@@ -251,7 +251,7 @@ def test_unknown_code_in_lint_ignore_is_a_located_warning(tmp_path):
     got, out, err = run_inprocess("check", str(spec))
     assert_clean_failure(out, err)
     # "lint: {ignore: [NS401, " is 23 characters
-    assert got == 0 and f"{spec}:4:24: warning[NS405] `lint: ignore` names 'NS999'" in out
+    assert got == 0 and f"{spec}:4:24: warning[NS406] `lint: ignore` names 'NS999'" in out
     assert run_inprocess("check", str(spec), "--strict")[0] == 1
 
 
@@ -462,8 +462,8 @@ ALL = ("int", "size2", "pair0", "padding", "scale", "rate")
 EXPR_ERROR = dict.fromkeys(ALL, "NS201")
 VALUES = {
     '"abc"': {**dict.fromkeys(ALL, "NS103"), "padding": "NS104"},        # padding: strings are same/valid
-    "[1, 2, 3]": {"int": "NS103", "size2": "NS104", "pair0": "NS104", "padding": "NS104", "scale": "NS103",
-                  "rate": "NS103"},                                     # lists of 3 are too long for pairs
+    "[1, 2, 3]": {"int": "NS103", "size2": "NS104", "pair0": "NS104", "padding": "NS104", "scale": "NS104",
+                  "rate": "NS103"},                                     # lists of 3 are too long for pairs (scale: [sh, sw])
     "{a: 1}": dict.fromkeys(ALL, "NS103"),
     "true": dict.fromkeys(ALL, "NS103"),
     "null": dict.fromkeys(ALL, "NS103"),

@@ -101,11 +101,11 @@ LAYER = "netspec: 1\nname: t\ninput: {height: 8, width: 8, channels: 4}\nlayers:
     ("{type: upsample, scale_factor: 2}", "unknown key `scale_factor` in an upsample layer (did you mean `scale`?)"),
     ("{type: conv, filters: 8, kernel: 3, activation: SiLU}",
      "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, silu, hswish, hsigmoid, gelu, "
-     "softmax, got 'SiLU' (did you mean 'silu'?)"),
+     "softmax, mish, prelu, elu, softplus, hardtanh, got 'SiLU' (did you mean 'silu'?)"),
     # no misleading guesses: these are real layers netspec does not have
     ("{type: lstm}", "unknown layer type 'lstm'"),
     ("{type: MultiheadAttention, heads: 2}", "unknown layer type 'MultiheadAttention' (did you mean 'attention'?)"),
-    ("{type: mish}", "unknown layer type 'mish'"),
+    ("{type: roi_align}", "unknown layer type 'roi_align'"),
     # ordinary typos still get their hint
     ("{type: conv, filter: 8, kernel: 3}", "unknown key `filter` in a conv layer (did you mean `filters`?)"),
 ])

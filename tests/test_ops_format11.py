@@ -127,3 +127,77 @@ def test_pad_bad_inputs():
     error(text, "{name: p", "NS206")
     text = spec("  - {name: p, type: pad, padding: 1, mode: mirror}\n")
     assert "reflect" in error(text, "mirror", "NS104")
+
+
+# --- upsample: size, per-axis scale, bicubic ------------------------------------------------------
+
+def test_upsample_size_per_axis_scale_and_bicubic():
+    text = spec("""
+      - {name: cubic, type: upsample, scale: [2, 1.5], mode: bicubic}
+      - {name: sized, type: upsample, size: [20, 11]}
+      - {name: square, type: upsample, size: 4, mode: bilinear}
+    """)
+    assert shapes(text) == {"cubic": (18, 10, 6), "sized": (20, 11, 6), "square": (4, 4, 6)}
+    assert layer(text, "cubic").cost.flops == 31 * 18 * 10 * 6  # 16 taps: 16 multiplies, 15 adds
+    assert layer(text, "square").cost.flops == 7 * 4 * 4 * 6
+
+
+def test_upsample_bad_inputs():
+    text = spec("  - {name: u, type: upsample}\n")
+    assert "`scale` or `size`" in error(text, "upsample}", "NS102")
+    text = spec("  - {name: u, type: upsample, scale: 2, size: 4}\n")
+    assert "not both" in error(text, "4}", "NS104")
+    text = spec("  - {name: u, type: upsample, scale: [2, 2, 2]}\n")
+    error(text, "[2, 2, 2]", "NS104")
+    text = spec("  - {name: u, type: upsample, scale: [2, 0.01]}\n")
+    assert "empty" in error(text, "[2, 0.01]", "NS204")
+    text = spec("  - {name: u, type: upsample, scale: 2, mode: trilinear}\n")
+    assert "bicubic" in error(text, "trilinear", "NS104")
+
+
+# --- groupnorm and the new activations ------------------------------------------------------------
+
+def test_groupnorm_and_activation_counts():
+    text = spec("""
+      - {name: gn, type: groupnorm, groups: 3}
+      - {name: conv, type: conv, filters: 8, kernel: 1, activation: prelu}
+      - {name: mish, type: mish}
+      - {name: elu, type: elu}
+      - {name: softplus, type: softplus}
+      - {name: hardtanh, type: hardtanh}
+      - {name: prelu, type: prelu}
+    """)
+    n = 9 * 7
+    got = {name: (layer(text, name).cost.params, layer(text, name).cost.flops)
+           for name in ("gn", "mish", "elu", "softplus", "hardtanh", "prelu")}
+    # params as nn.GroupNorm / nn.PReLU(C) count them; FLOPs per element as the README's table states
+    assert got == {"gn": (12, 8 * n * 6), "mish": (0, 9 * n * 8), "elu": (0, 4 * n * 8),
+                   "softplus": (0, 3 * n * 8), "hardtanh": (0, 2 * n * 8), "prelu": (8, 2 * n * 8)}
+    conv = layer(text, "conv")
+    assert conv.cost.params == 6 * 8 + 8 + 8  # weights, bias, the fused prelu's 8 slopes
+
+
+def test_groupnorm_bad_inputs():
+    text = spec("  - {name: gn, type: groupnorm, groups: 4}\n")
+    assert "6 are not divisible by groups 4" in error(text, "4}", "NS205")
+    text = spec("  - {name: gn, type: groupnorm, groups: 2}\n", "{channels: 4}")
+    error(text, "{name: gn", "NS206")
+    text = spec("  - {name: gn, type: groupnorm}\n")
+    error(text, "type: groupnorm}", "NS102")
+
+
+# --- lint NS405 -----------------------------------------------------------------------------------
+
+def test_add_of_itself_is_ns405():
+    text = spec("""
+      - {name: a, type: conv, filters: 8, kernel: 1}
+      - {name: twice, type: add, inputs: [a, a]}
+      - {name: fine, type: add, inputs: [twice, a]}
+      - {name: quiet, type: add, inputs: [fine, fine], lint: {ignore: [NS405]}}
+    """)
+    r = check_text(text)
+    warnings = [d for d in r.diagnostics if d.code == "NS405"]
+    assert len(warnings) == 1 and r.ok
+    assert (warnings[0].line, warnings[0].column) == at(text, "[a, a]")
+    assert warnings[0].message == ("layer twice: adds `a` to itself (it is in `inputs` more than once): was another "
+                                   "input meant?")

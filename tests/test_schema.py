@@ -94,7 +94,7 @@ def test_layer_defs_and_dispatcher():
                 "global_maxpool", "flatten", "batchnorm", "layernorm", "relu", "relu6", "leaky_relu", "sigmoid",
                 "tanh", "swish", "hswish", "hsigmoid", "gelu", "softmax", "dropout", "identity", "add",
                 "multiply", "concat", "upsample", "channel_shuffle", "slice", "crop", "pad", "adaptive_avgpool",
-                "adaptive_maxpool"}
+                "adaptive_maxpool", "groupnorm", "mish", "prelu", "elu", "softplus", "hardtanh"}
     expected |= {"silu", "glu", "rmsnorm", "layer_scale", "to_sequence", "to_image", "space_to_depth",
                  "depth_to_space", "embedding", "position_embedding", "class_token", "attention"}  # issue 14
     assert layer_types() == frozenset(expected)

@@ -2,7 +2,7 @@
 
 Hypothesis draws small random chains of conv / depthwise / separable / deconv / max and avg pool /
 dense / add / concat (any axis) / channel_shuffle / pad (every mode) / crop (a size or a second
-input) / adaptive pools / slice (random kernels, strides, dilations, groups, every padding form, ceil_mode,
+input) / adaptive pools / slice / groupnorm / upsample (size, per-axis scale, every mode) (random kernels, strides, dilations, groups, every padding form, ceil_mode,
 input sizes, fused batch norm and activations), ending sometimes in a global pool or a flatten and
 a dense. Each network is written as YAML and checked with `netspec.pipeline.check_text`.
 
@@ -58,9 +58,9 @@ STRIDE = st.one_of(st.integers(1, 3), pair(1, 3))
 DILATION = st.one_of(st.integers(1, 2), pair(1, 2))
 PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), pair(0, 2),
                     st.lists(st.integers(0, 2), min_size=4, max_size=4))
-ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish"])
+ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish", "mish", "prelu", "elu", "softplus", "hardtanh"])
 KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
-         "channel_shuffle", "pad", "crop", "adaptive_avgpool", "adaptive_maxpool", "slice"]
+         "channel_shuffle", "pad", "crop", "adaptive_avgpool", "adaptive_maxpool", "slice", "groupnorm", "upsample"]
 AXES = ["channels", "height", "width"]
 
 
@@ -129,7 +129,17 @@ def networks(draw) -> dict:
                     layer[key] = draw(st.integers(-8, 8))
             if draw(st.booleans()):
                 layer["step"] = draw(st.integers(1, 3))
-        if kind not in ("maxpool", "avgpool", "concat", "pad", "crop", "slice") and not kind.startswith("adaptive"):
+        if kind == "groupnorm":
+            layer["groups"] = draw(st.integers(1, 4))  # often not a divisor of the channels: both must refuse
+        if kind == "upsample":
+            if draw(st.booleans()):
+                layer["size"] = draw(st.one_of(st.integers(1, 12), pair(1, 12)))
+            else:
+                layer["scale"] = draw(st.one_of(st.sampled_from([1, 2, 3, 0.5, 1.5]),
+                                                st.lists(st.sampled_from([1, 2, 0.5, 1.5]), min_size=2, max_size=2)))
+            layer["mode"] = draw(st.sampled_from(["nearest", "bilinear", "bicubic"]))
+        if kind not in ("maxpool", "avgpool", "concat", "pad", "crop", "slice", "upsample") and \
+                not kind.startswith("adaptive"):
             layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle")))
         layers.append(layer)
         names.append(layer["name"])
@@ -412,6 +422,17 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         y = _crop(ins, layer)
     elif kind == "slice":
         y = _slice(x, layer)
+    elif kind == "groupnorm":
+        if x.dim() == 2:
+            raise Refused("groupnorm on a vector")
+        gn = nn.GroupNorm(layer["groups"], x.shape[1])  # raises when the groups do not divide the channels
+        mods, y = [gn], gn(x)
+    elif kind == "upsample":
+        if x.dim() != 4:
+            raise Refused(f"upsample on a {x.dim() - 1}-d tensor")
+        how = {"size": _pair(layer["size"])} if "size" in layer else {"scale_factor": _pair(layer["scale"])}
+        y = F.interpolate(x, mode=layer["mode"], **how, **({} if layer["mode"] == "nearest" else
+                                                          {"align_corners": False}))
     elif kind == "adaptive_avgpool":
         y = F.adaptive_avg_pool2d(x, layer["size"])
     elif kind == "adaptive_maxpool":
@@ -435,8 +456,13 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         mods.append(bn)
         y = bn(y)
     act = layer.get("activation")
-    if act:
-        y = {"relu": F.relu, "relu6": F.relu6, "hswish": F.hardswish}[act](y)
+    if act == "prelu":
+        prelu = nn.PReLU(y.shape[1])  # one slope per channel: on dim 1, channels-first
+        mods.append(prelu)
+        y = prelu(y)
+    elif act:
+        y = {"relu": F.relu, "relu6": F.relu6, "hswish": F.hardswish, "mish": F.mish, "elu": F.elu,
+             "softplus": F.softplus, "hardtanh": F.hardtanh}[act](y)
     return mods, y
 
 

@@ -78,7 +78,7 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         return self.graph if self.names_fit() else None
 
     def lint_ignore(self) -> tuple[str, ...]:
-        """The codes of `lint: {ignore: [...]}` (the schema stage reported a wrong shape); NS405 for
+        """The codes of `lint: {ignore: [...]}` (the schema stage reported a wrong shape); NS406 for
         a code netspec does not have, which would silently silence nothing."""
         from ..diagnostics import CODES
 
@@ -90,7 +90,7 @@ class Expander(Instancing, Reporting, Evaluating, Naming, Calling):
         for i, code in enumerate(ignore):
             if isinstance(code, str) and code not in CODES and code.upper() not in CODES:
                 span = ignore.item_span(i) if isinstance(ignore, PosList) else None
-                self.diags.append(Diagnostic("NS405", f"`lint: ignore` names {code!r}, which is no netspec code "
+                self.diags.append(Diagnostic("NS406", f"`lint: ignore` names {code!r}, which is no netspec code "
                                              "(see `netspec explain`), so it silences nothing",
                                              path=f"lint.ignore[{i}]").at(span))
         return codes

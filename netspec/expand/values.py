@@ -319,6 +319,12 @@ def normalize_value(kind: str, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"must be a number > 0, got {value!r}")
         return value
+    if kind == "scale":
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError(f"must be a number > 0 or a pair [sh, sw], got {len(value)} values")
+            return (normalize_value("number+", value[0]), normalize_value("number+", value[1]))
+        return normalize_value("number+", value)
     if kind == "rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"must be a number from 0 to 1, got {value!r}")

@@ -45,6 +45,11 @@ KINDS: dict[str, dict] = {
     "number+": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"$ref": "#/$defs/expr"}]},  # a number > 0
     "rate": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"$ref": "#/$defs/expr"}]},  # 0..1
     "layer": {"type": "string", "minLength": 1},  # another layer's name -> a LayerRef (resolved by expansion)
+    # a number > 0 or [sh, sw] of them -> the number or (sh, sw)
+    "scale": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"$ref": "#/$defs/expr"},
+                        {"type": "array", "items": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                                                              {"$ref": "#/$defs/expr"}]},
+                         "minItems": 2, "maxItems": 2}]},
 }
 
 

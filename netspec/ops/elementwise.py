@@ -1,4 +1,4 @@
-"""Element-wise ops: activations, batch/layer/RMS norm, layer scale, glu, dropout and identity.
+"""Element-wise ops: activations, batch/layer/group/RMS norm, layer scale, glu, dropout and identity.
 
 Each has a FLOPs-per-element figure (the table the README publishes). Standalone, an element-wise
 layer reads every input element and writes every output element; fused onto another layer
@@ -57,6 +57,27 @@ class ActivationOp(ElementwiseOp):
         return [self.module_last if channels_last else self.module]
 
 
+class PReLUOp(ActivationOp):
+    """PReLU: a learned slope per channel (C parameters), fused or standalone."""
+
+    def params(self, shape) -> int:
+        return shape[-1]
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.PReLU({ins[0][-1]})"])
+
+    def torch_fused(self, shape, channels_last):
+        return per_channel_last(f"nn.PReLU({shape[-1]})", shape) if channels_last else [f"nn.PReLU({shape[-1]})"]
+
+
+def per_channel_last(module: str, shape) -> list[str]:
+    """A per-channel module (on dim 1) applied to a channels-last tensor: (N, ..., C) -> (N*..., C),
+    the module, and back."""
+    if len(shape) == 1:
+        return [module]
+    return ["nn.Flatten(0, -2)", module, f"nn.Unflatten(0, (-1, {', '.join(map(str, shape[:-1]))}))"]
+
+
 def _batchnorm(shape) -> str:
     return f"nn.BatchNorm2d({shape[-1]})" if len(shape) == 3 else f"nn.BatchNorm1d({shape[-1]})"
 
@@ -70,8 +91,7 @@ class BatchNormOp(ElementwiseOp):
     def torch_fused(self, shape, channels_last):
         if channels_last and len(shape) > 1:
             # (N, ..., C) -> (N*..., C) -> BatchNorm1d -> back: the same statistics as BatchNorm2d/1d
-            return ["nn.Flatten(0, -2)", f"nn.BatchNorm1d({shape[-1]})",
-                    f"nn.Unflatten(0, (-1, {', '.join(map(str, shape[:-1]))}))"]
+            return per_channel_last(f"nn.BatchNorm1d({shape[-1]})", shape)
         return [_batchnorm(shape)]
 
 
@@ -135,6 +155,25 @@ class GluOp(Op):
         return TorchCode(["nn.GLU(dim=1)"])
 
 
+class GroupNormOp(ElementwiseOp):
+    """Group norm: statistics over each group of C / groups channels and every position; 2·C params."""
+
+    attrs = (Attr("groups", "int+", doc="Number of channel groups; it must divide the channels."),)
+
+    def infer(self, a, ins):
+        shape = ins[0]
+        if len(shape) == 1:
+            raise ShapeError("NS206", f"groupnorm needs an image or a sequence, got the vector {fmt_shape(shape)}",
+                             "inputs")
+        if shape[-1] % a["groups"]:
+            raise ShapeError("NS205", f"groupnorm: channels {shape[-1]} are not divisible by groups {a['groups']}",
+                             "groups")
+        return shape
+
+    def torch(self, layer, ins):
+        return TorchCode([f"nn.GroupNorm({layer.attrs['groups']}, {ins[0][-1]})"])
+
+
 class IdentityOp(Op):
     """No computation and no data movement."""
 
@@ -173,6 +212,14 @@ ACTIVATIONS = (
     ActivationOp("gelu", 8, "GELU activation.", 'nn.GELU(approximate="tanh")'),
     # exp, add to the sum, divide; over the channels
     ActivationOp("softmax", 3, "Softmax over the channel axis.", "nn.Softmax(dim=1)", "nn.Softmax(dim=-1)"),
+    # format 1.1: mish x·tanh(softplus(x)): softplus 3 + tanh 5 + multiply
+    ActivationOp("mish", 9, "Mish activation: x * tanh(softplus(x)).", "nn.Mish()"),
+    # compare, multiply; C learned slopes
+    PReLUOp("prelu", 2, "PReLU activation: a learned slope per channel for negative inputs (C parameters).",
+            "nn.PReLU()"),
+    ActivationOp("elu", 4, "ELU activation (alpha 1).", "nn.ELU()"),  # compare, exp, subtract, multiply
+    ActivationOp("softplus", 3, "Softplus activation: log(1 + exp(x)).", "nn.Softplus()"),  # exp, add, log
+    ActivationOp("hardtanh", 2, "Hard tanh activation: x clamped to [-1, 1].", "nn.Hardtanh()"),  # max, min
 )
 
 NORMS = (BatchNormOp("batchnorm", 2, "Standalone batch normalisation (2*C parameters).", norm=True),
@@ -182,7 +229,10 @@ NORMS = (BatchNormOp("batchnorm", 2, "Standalone batch normalisation (2*C parame
          RMSNormOp("rmsnorm", 4, "RMS normalisation over the channel axis (a learned scale per channel, C "
                    "parameters).", per_channel=1),
          LayerScaleOp("layer_scale", 1, "Layer scale: multiplies every channel by a learned factor (C parameters).",
-                      per_channel=1))
+                      per_channel=1),
+         # as layer norm: mean 1, variance 3, normalise 2, scale and shift 2 per element
+         GroupNormOp("groupnorm", 8, "Group normalisation: channels in `groups` groups, each normalised over its "
+                     "channels and every position (2*C parameters).", norm=True))
 
 register(*NORMS, *ACTIVATIONS, GluOp(), DropoutOp(), IdentityOp())
 

@@ -2,10 +2,11 @@
 channel_shuffle and space_to_depth / depth_to_space (copies).
 
 upsample: nearest costs no FLOPs, bilinear 7 per output element (4 multiplies, 3 adds) on an image
-and 3 on a sequence, where it interpolates linearly along the length (PyTorch's `linear`); it reads
-every input element and writes every output element. channel_shuffle (format 1.1, ShuffleNet):
-no FLOPs and no parameters, a copy that reads and writes every element. space_to_depth /
-depth_to_space move every element once too (read and written, no FLOPs).
+and 3 on a sequence, where it interpolates linearly along the length (PyTorch's `linear`), bicubic
+31 (16 multiplies, 15 adds); it reads every input element and writes every output element.
+channel_shuffle (format 1.1, ShuffleNet): no FLOPs and no parameters, a copy that reads and writes
+every element. space_to_depth / depth_to_space move every element once too (read and written, no
+FLOPs).
 
 PyTorch: flatten in HxWxC order (permuted to channels-last first, so a following Linear matches);
 upsample is `nn.Upsample`; channel_shuffle is torchvision's view / transpose / reshape, written
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 
 from .base import (Attr, Cost, Op, ShapeError, TorchCode, fmt_shape, kind_of, numel, register, to_channels_last,
-                   torch_number)
+                   torch_number, torch_pair)
 
 
 class FlattenOp(Op):
@@ -39,27 +40,55 @@ class FlattenOp(Op):
 
 
 class UpsampleOp(Op):
-    type = "upsample"
-    doc = "Upsampling by an integer (or real) factor. Output (H*scale)x(W*scale)xC, or (L*scale)xC on a sequence."
-    attrs = (Attr("scale", "number+", doc="Scale factor: a number > 0 (usually an integer) or a ${...} expression."),
-             Attr("mode", ("nearest", "bilinear"), "nearest", "Interpolation mode."))
+    """Upsampling to `size`, or by `scale` (one factor or [sh, sw]): output floor(H·sh) x floor(W·sw),
+    as PyTorch's nn.Upsample computes it."""
 
-    def infer(self, a, ins):
-        if len(ins[0]) == 2:  # a sequence: the length scales
-            return self.sequence(a["scale"], *ins[0])
-        self.require_image(ins[0])
-        h, w, c = ins[0]
-        s = a["scale"]
-        try:
-            ho, wo = math.floor(h * s), math.floor(w * s)
-        except OverflowError:  # 1e308 * 8 is inf
-            raise ShapeError("NS215", f"upsample: {h}x{w} scaled by {s!r} is larger than 2**63 - 1", "scale") from None
-        if ho < 1 or wo < 1:
-            raise ShapeError("NS204", f"upsample: scale {s!r} turns {h}x{w} into an empty {ho}x{wo}", "scale")
-        return (ho, wo, c)
+    type = "upsample"
+    doc = ("Upsampling by a factor (`scale`: a number or [sh, sw]) or to a `size` ([h, w]). Output "
+           "(H*sh)x(W*sw)xC or size[0]xsize[1]xC, or (L*scale)xC on a sequence.")
+    attrs = (Attr("scale", "scale", None, "Scale factor: a number > 0 (usually an integer) or [sh, sw] per axis."),
+             Attr("size", "pair+", None, "Output size instead of `scale`: an integer or [h, w]."),
+             Attr("mode", ("nearest", "bilinear", "bicubic"), "nearest", "Interpolation mode."))
 
     @staticmethod
-    def sequence(s, length: int, c: int) -> tuple[int, int]:
+    def factors(a) -> tuple:
+        s = a["scale"]
+        return tuple(s) if isinstance(s, (list, tuple)) else (s, s)
+
+    def infer(self, a, ins):
+        if (a["scale"] is None) == (a["size"] is None):
+            if a["scale"] is None:
+                raise ShapeError("NS102", "upsample needs `scale` or `size`", "type")
+            raise ShapeError("NS104", "upsample: give `scale` or `size`, not both", "size")
+        if len(ins[0]) == 2:  # a sequence: the length scales
+            return self.sequence(a, *ins[0])
+        self.require_image(ins[0])
+        h, w, c = ins[0]
+        if a["size"] is not None:
+            return (*a["size"], c)
+        sh, sw = self.factors(a)
+        try:
+            ho, wo = math.floor(h * sh), math.floor(w * sw)
+        except OverflowError:  # 1e308 * 8 is inf
+            raise ShapeError("NS215", f"upsample: {h}x{w} scaled by {a['scale']!r} is larger than 2**63 - 1",
+                             "scale") from None
+        if ho < 1 or wo < 1:
+            raise ShapeError("NS204", f"upsample: scale {a['scale']!r} turns {h}x{w} into an empty {ho}x{wo}", "scale")
+        return (ho, wo, c)
+
+    def sequence(self, a, length: int, c: int) -> tuple[int, int]:
+        """A sequence's upsampled length: one `size` or one `scale` factor, no bicubic (images only)."""
+        if a["mode"] == "bicubic":
+            raise ShapeError("NS206", f"upsample: bicubic needs an image, got the sequence {length}x{c}", "mode")
+        if a["size"] is not None:
+            if a["size"][0] != a["size"][1]:
+                raise ShapeError("NS206", f"upsample: a sequence ({length}x{c}) takes one output length, got "
+                                 f"[{a['size'][0]}, {a['size'][1]}]", "size")
+            return (a["size"][0], c)
+        s = a["scale"]
+        if isinstance(s, tuple):
+            raise ShapeError("NS206", f"upsample: a sequence ({length}x{c}) takes one scale factor, got "
+                             f"[{s[0]}, {s[1]}]", "scale")
         try:
             lo = math.floor(length * s)
         except OverflowError:
@@ -71,17 +100,30 @@ class UpsampleOp(Op):
 
     def cost(self, a, ins, out):
         n = numel(out)
-        # bilinear: 4 multiplies and 3 adds per output; on a sequence it is linear: 2 multiplies, 1 add
-        per = (7 if len(out) == 3 else 3) if a["mode"] == "bilinear" else 0
+        per = FLOPS_PER_OUTPUT[a["mode"]]
+        if len(out) == 2 and a["mode"] == "bilinear":  # linear along the length: 2 multiplies, 1 add
+            per = 3
         return [("upsample", Cost(flops=per * n, input_reads=numel(ins[0]), output_writes=n,
                                   act_io=numel(ins[0]) + n))]
 
     def torch(self, layer, ins):
-        mode = layer.attrs["mode"]
-        extra = ", align_corners=False" if mode == "bilinear" else ""
+        a = layer.attrs
+        mode = a["mode"]
+        extra = ", align_corners=False" if mode != "nearest" else ""
         if mode == "bilinear" and len(ins[0]) == 2:
             mode = "linear"
-        return TorchCode([f'nn.Upsample(scale_factor={torch_number(layer.attrs["scale"])}, mode="{mode}"{extra})'])
+        if a["size"] is not None:
+            how = f"size={torch_pair(a['size']) if len(ins[0]) == 3 else a['size'][0]}"
+        else:
+            sh, sw = self.factors(a)
+            how = f"scale_factor={torch_number(sh)}" if sh == sw else \
+                f"scale_factor=({torch_number(sh)}, {torch_number(sw)})"
+        return TorchCode([f'nn.Upsample({how}, mode="{mode}"{extra})'])
+
+
+# FLOPs per output element: nearest copies; bilinear weighs 4 neighbours (4 multiplies, 3 adds);
+# bicubic 16 (16 multiplies, 15 adds)
+FLOPS_PER_OUTPUT = {"nearest": 0, "bilinear": 7, "bicubic": 31}
 
 
 class ChannelShuffleOp(Op):
