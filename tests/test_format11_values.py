@@ -230,3 +230,31 @@ def test_repeated_or_reserved_input_names_are_ns104():
     """)
     d = only_error(run(text), "NS104")
     assert (d.line, d.column) == at(text, "[x, x]")
+
+
+def test_list_block_arguments_are_bounded_like_params():
+    big = ", ".join(["1"] * 10_001)
+    text = spec("""
+    blocks:
+      b:
+        args: {ks: [1]}
+        layers:
+          - {type: relu}
+    layers:
+      - {name: call, type: b, ks: [%s]}
+    """ % big)
+    d = only_error(run(text), "NS104")
+    assert (d.line, d.column) == at(text, "[1, 1,")
+    assert "at most 10,000" in d.message
+    text = spec("""
+    blocks:
+      b:
+        args: {ks: [[1], 2]}
+        layers:
+          - {type: relu}
+    layers:
+      - {name: call, type: b}
+    """)
+    d = only_error(run(text), "NS104")
+    assert (d.line, d.column) == at(text, "[[1], 2]")
+    assert "list of lists" in d.message

@@ -16,40 +16,12 @@ from ..graph import Layer, Source
 from ..loader import PosDict
 from .reporting import COMMON_KEYS, Skip
 from .scopes import Scope, dims_vars, over
+from .values import param_problem
 
 
-class Calling:
-    """Block calls. Reads `blocks`, `bad`, `limits`, `graph`, `replay_calls`; reads and writes
-    `templates`, `failures`, `reach`, `bindings`, `visited`, `references`, `global_names`."""
-
-    def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
-        """Expand (or replay) one call of the block `entry["type"]`; returns the ref of its output."""
-        name = entry["type"]
-        who = f"{scope.prefix}{inst}: "
-        self.check_call(entry, path, scope, name, who)
-        block = self.blocks[name]
-        names = self.check_inputs(entry, path, name, block, refs, who)
-        args = self.call_args(entry, path, name, block, vars, who)
-        prefix = f"{scope.prefix}{inst}."
-        line, column = entry.span[:2] if entry.span else (0, 0)
-        calls = (*scope.calls, (line, column, path, prefix[:-1], name))
-        shapes = self.graph.shape_of(refs[0]) if len(refs) == 1 else tuple(map(self.graph.shape_of, refs))
-        key = call_key(name, args, shapes, scope.blocks)
-        template = self.templates.get(key) if key is not None and self.replay_calls else None
-        if type(template) is tuple:  # recorded, never replayed yet: build the template now
-            template = self.templates[key] = Template.record(self.graph.layers, *template) or False
-        if template:
-            out = self.replay(template, prefix, calls, refs)
-            if out is not None:
-                return out
-        body = Scope(prefix=prefix, names=dict(zip(names, refs)), history=[refs[0]], input_ref=refs[0],
-                     parent=scope, vars=over(args, self.graph.params),
-                     in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
-                     declared={}, calls=calls, blocks=(*scope.blocks, name))
-        if key is None:
-            self.expand_list(block.get("layers") or [], body)
-            return body.history[-1]
-        return self.record(key, block, body, tuple(refs), len(prefix), len(calls))
+class CallChecks:
+    """What a block call must get right before its body expands: no recursion or excess depth,
+    the block's number of inputs, its arguments. Reads `blocks`, `bad`, `limits`, `graph`."""
 
     def check_call(self, entry: PosDict, path: str, scope: Scope, name: str, who: str) -> None:
         """Skip a call that recurses (NS208), nests too deep (NS214) or calls a broken block."""
@@ -99,11 +71,51 @@ class Calling:
                 raise Skip
             else:
                 args[arg] = self.evaluate(declared, arg, default, self.graph.params, f"block {name} ", f"blocks.{name}.args")
+            if type(args[arg]) is list:  # as for params: at most MAX_LIST numbers, strings or booleans
+                problem = param_problem(args[arg])
+                if problem:
+                    node, where = (entry, path) if arg in entry else (declared, f"blocks.{name}.args")
+                    self.report(problem[0], f"{who}argument `{arg}` {problem[1]}", node, arg, f"{where}.{arg}")
+                    raise Skip
         for key in entry:
             if key not in COMMON_KEYS and key not in declared:
                 self.report("NS101", f"{who}block `{name}` has no argument `{key}`", entry, key, f"{path}.{key}")
                 raise Skip
         return args
+
+
+class Calling(CallChecks):
+    """Block calls. Reads `blocks`, `bad`, `limits`, `graph`, `replay_calls`; reads and writes
+    `templates`, `failures`, `reach`, `bindings`, `visited`, `references`, `global_names`."""
+
+    def expand_call(self, entry: PosDict, path: str, scope: Scope, inst: str, vars: dict, refs: list[int]) -> int:
+        """Expand (or replay) one call of the block `entry["type"]`; returns the ref of its output."""
+        name = entry["type"]
+        who = f"{scope.prefix}{inst}: "
+        self.check_call(entry, path, scope, name, who)
+        block = self.blocks[name]
+        names = self.check_inputs(entry, path, name, block, refs, who)
+        args = self.call_args(entry, path, name, block, vars, who)
+        prefix = f"{scope.prefix}{inst}."
+        line, column = entry.span[:2] if entry.span else (0, 0)
+        calls = (*scope.calls, (line, column, path, prefix[:-1], name))
+        shapes = self.graph.shape_of(refs[0]) if len(refs) == 1 else tuple(map(self.graph.shape_of, refs))
+        key = call_key(name, args, shapes, scope.blocks)
+        template = self.templates.get(key) if key is not None and self.replay_calls else None
+        if type(template) is tuple:  # recorded, never replayed yet: build the template now
+            template = self.templates[key] = Template.record(self.graph.layers, *template) or False
+        if template:
+            out = self.replay(template, prefix, calls, refs)
+            if out is not None:
+                return out
+        body = Scope(prefix=prefix, names=dict(zip(names, refs)), history=[refs[0]], input_ref=refs[0],
+                     parent=scope, vars=over(args, self.graph.params),
+                     in_vars=dims_vars(self.graph.shape_of(refs[0])), list_path=f"blocks.{name}.layers",
+                     declared={}, calls=calls, blocks=(*scope.blocks, name))
+        if key is None:
+            self.expand_list(block.get("layers") or [], body)
+            return body.history[-1]
+        return self.record(key, block, body, tuple(refs), len(prefix), len(calls))
 
     def record(self, key, block, body: Scope, inputs: tuple, cut: int, ncalls: int) -> int:
         """Expand the call's body and, if it was clean, keep where its layers are for replay.
