@@ -128,6 +128,13 @@ PUBLISHED = [
     # tests/hand_counts.py (1,100,048,384 params: the model card's "1.1B"); tests/transformer_refs.py's
     # Llama, counted by FlopCounterMode, gives the same
     ("llama_style.yaml", llama_params(), llama_maccs()),
+    # format 1.1 (issue 15): torchvision's docs, params and "GFLOPS" in full as PyTorch counts them;
+    # tests/test_zoo_torch.py also holds each to a plain-PyTorch rebuild of torchvision's definition
+    ("shufflenet_v2_x1_0.yaml", 2_278_604, 144_907_992),  # channel split (slice) + channel_shuffle
+    ("mobilenet_v3_large.yaml", 5_483_032, 216_589_760),  # one block, activation an argument
+    ("resnet34.yaml", 21_797_672, 3_663_761_408),  # stage depths a list param
+    # unet.yaml (Ronneberger et al. 2015) has no published count: tests/test_zoo_torch.py checks it
+    # against the paper's network in plain PyTorch (572x572 in, 388x388 out)
 ]
 
 
@@ -270,7 +277,8 @@ def test_mobilenet_v1_classifier_is_a_1024_to_1000_fc():
 def test_zoo_is_not_empty():
     names = {Path(p).name for p in ALL_SPECS}
     for expected in ("mobilenet_v1.yaml", "mobilenet_v2.yaml", "resnet50.yaml", "resnet18.yaml", "vgg16.yaml",
-                     "alexnet.yaml", "squeezenet1_1.yaml", "googlenet.yaml", "tiny.yaml", "seed_conv3x3.yaml",
+                     "alexnet.yaml", "squeezenet1_1.yaml", "googlenet.yaml", "tiny.yaml", "shufflenet_v2_x1_0.yaml",
+                     "mobilenet_v3_large.yaml", "resnet34.yaml", "unet.yaml", "seed_conv3x3.yaml",
                      "seed_separable.yaml", "seed_fc.yaml"):
         assert expected in names
 
@@ -295,3 +303,20 @@ def test_every_spec_json_is_consistent(path, capsys):
     assert f["ok"] and net is not None
     for key in ("params", "maccs", "flops", "memory_accesses"):
         assert net["totals"][key] == sum(l[key] for l in net["layers"]), key
+
+
+def test_resnet34_stage_depths_are_a_list_param():
+    """`--set depths=[2,2,2,2]` turns resnet34.yaml into ResNet-18: torchvision's published resnet18."""
+    totals = check("resnet34.yaml", depths=[2, 2, 2, 2]).totals
+    assert (totals.params, totals.maccs) == (11_689_512, 1_814_073_344)
+
+
+def test_mobilenet_v3_large_is_one_block_with_its_activation_an_argument():
+    from netspec.loader import load_file
+
+    data = load_file(str(SPECS / "mobilenet_v3_large.yaml")).data
+    assert list(data["blocks"]) == ["bneck"]
+    assert data["blocks"]["bneck"]["args"]["act"] == "relu"
+    r = check("mobilenet_v3_large.yaml")
+    dw = {l.name: l.fused for l in r.graph.layers if l.name.endswith(".dw")}
+    assert dw["b2.dw"] == ("batchnorm", "relu") and dw["b7.dw"] == ("batchnorm", "hswish")  # torchvision's RE / HS
