@@ -326,3 +326,22 @@ def test_latency_and_per_layer_budgets_equal_check(capsys):
         assert row["latency"] == expected["network"]["totals"]["latency"]
         assert row["fits"] == all(b["ok"] for b in expected["network"]["budget"])
     assert_same_as_check(capsys, spec, doc, extra)
+
+
+def test_list_params_are_compiled_and_equal_the_pipeline():
+    """Format 1.1's list params (resnet34's stage depths, shufflenet's repeats and widths) are
+    constants of the compiled program, not a reason to fall back; a swept param indexes them."""
+    from netspec.loader import DEFAULT_LIMITS
+    from netspec.sweep.evaluate import Evaluator, Setup
+
+    text = (SPECS / "resnet34.yaml").read_text().replace("classes: 1000", "classes: 1000\n  stem: 64").replace(
+        "filters: 64, kernel: 7", 'filters: "${stem}", kernel: 7')
+    for spec, sets in ((text, ["classes=10,1000", "stem=16,64"]),
+                       ((SPECS / "shufflenet_v2_x1_0.yaml").read_text(), ["classes=1,10,1000"])):
+        grid = make_grid(sets)
+        fast = Evaluator(Setup(spec, "s.yaml", grid.names, {}, DEFAULT_LIMITS))
+        slow = Evaluator(Setup(spec, "s.yaml", grid.names, {}, DEFAULT_LIMITS, compiled=False))
+        for i in range(grid.size):
+            a, b = fast.row(i, grid.point(i)), slow.row(i, grid.point(i))
+            assert a[:9] == b[:9] and a.error is None and b.error is None, grid.point(i)
+        assert fast.programs, "the compiled path was never used"

@@ -26,7 +26,7 @@ import math
 from ..cost import buffer_lives, live_changes, part_sums
 from ..expand.reporting import COMMON_KEYS, INT64_MAX
 from ..expand.scopes import dims_vars
-from ..expand.values import fused_parts, normalize_value
+from ..expand.values import MAX_LIST, fused_parts, normalize_value
 from ..expr import evaluate, is_expression, names_used
 from ..graph import DTYPE_BYTES, INPUT, Graph, Layer, Source
 from ..infer import check_arity, infer_layer
@@ -269,7 +269,12 @@ class _Values:
     def value(self, raw, vars: dict) -> tuple[object, tuple]:
         """(concrete value, source) of a field written `raw`, names from `vars` (name -> (value, source))."""
         if isinstance(raw, list):
-            raise Fallback  # a list-valued field with expressions: the general path
+            # a literal list param or block argument (format 1.1) is a constant; with expressions
+            # in it, nested, or past the size limit: the general path
+            if len(raw) > MAX_LIST or any(isinstance(v, (list, dict)) or is_expression(v) for v in raw):
+                raise Fallback
+            value = list(raw)
+            return value, const(value)
         if not is_expression(raw):
             if isinstance(raw, (dict, list)):
                 raise Fallback
