@@ -345,3 +345,25 @@ def test_list_params_are_compiled_and_equal_the_pipeline():
             a, b = fast.row(i, grid.point(i)), slow.row(i, grid.point(i))
             assert a[:9] == b[:9] and a.error is None and b.error is None, grid.point(i)
         assert fast.programs, "the compiled path was never used"
+
+
+def test_activation_expressions_are_compiled_and_equal_the_pipeline(capsys, tmp_path):
+    """`activation: "${act}"` (format 1.1): constant in mobilenet_v3_large's block calls, a guard
+    when the swept param names it; a name no activation has is the pipeline's NS104."""
+    from netspec.loader import DEFAULT_LIMITS
+    from netspec.sweep.evaluate import Evaluator, Setup
+
+    grid = make_grid(["classes=10,1000"])
+    text = (SPECS / "mobilenet_v3_large.yaml").read_text()
+    fast = Evaluator(Setup(text, "m.yaml", grid.names, {}, DEFAULT_LIMITS))
+    slow = Evaluator(Setup(text, "m.yaml", grid.names, {}, DEFAULT_LIMITS, compiled=False))
+    for i in range(grid.size):
+        assert fast.row(i, grid.point(i))[:9] == slow.row(i, grid.point(i))[:9]
+    assert fast.programs, "the compiled path was never used"
+    spec = tmp_path / "act.yaml"
+    spec.write_text("netspec: 1\nname: act\ninput: {height: 8, width: 8, channels: 3}\nparams: {act: relu}\n"
+                    "layers:\n  - {type: conv, filters: 8, kernel: 3, activation: \"${act}\"}\n"
+                    "  - {type: conv, filters: 8, kernel: 1, activation: \"${act if act != 'gelu' else None}\"}\n")
+    doc = sweep_json(capsys, str(spec), "--set", "act=relu,hswish,gelu,relu7")
+    assert [r["ok"] for r in doc["rows"]] == [True, True, True, False]
+    assert_same_as_check(capsys, str(spec), doc)
