@@ -367,3 +367,18 @@ def test_activation_expressions_are_compiled_and_equal_the_pipeline(capsys, tmp_
     doc = sweep_json(capsys, str(spec), "--set", "act=relu,hswish,gelu,relu7")
     assert [r["ok"] for r in doc["rows"]] == [True, True, True, False]
     assert_same_as_check(capsys, str(spec), doc)
+
+
+def test_blocks_with_named_inputs_are_compiled_and_equal_the_pipeline():
+    """unet.yaml's `up` block takes [x, skip] (format 1.1): compiled, and equal to the pipeline."""
+    from netspec.loader import DEFAULT_LIMITS
+    from netspec.sweep.evaluate import Evaluator, Setup
+
+    grid = make_grid(["classes=1,2,5"])
+    text = (SPECS / "unet.yaml").read_text()
+    fast = Evaluator(Setup(text, "u.yaml", grid.names, {}, DEFAULT_LIMITS))
+    slow = Evaluator(Setup(text, "u.yaml", grid.names, {}, DEFAULT_LIMITS, compiled=False))
+    for i in range(grid.size):
+        a, b = fast.row(i, grid.point(i)), slow.row(i, grid.point(i))
+        assert a[:9] == b[:9] and a.error is None, grid.point(i)
+    assert fast.programs, "the compiled path was never used"

@@ -37,7 +37,7 @@ from ..rows import Totals, row
 
 TOP_KEYS = {"netspec", "name", "description", "input", "batch", "dtype", "params", "blocks", "layers", "budget", "lint"}
 INPUT_KEYS = ("height", "width", "length", "channels")
-BLOCK_KEYS = {"args", "layers", "description"}
+BLOCK_KEYS = {"args", "layers", "description", "inputs"}
 MEMO_SIZE = 4096  # entries kept per expression; a full memo is cleared, never grown
 
 
@@ -552,8 +552,13 @@ class _Tracer(_Values, _Names, _Parts):
         if name in scope.blocks or len(scope.blocks) >= self.limits.max_call_depth:
             raise Fallback  # NS208 / NS214
         block = self.blocks[name]
-        if not isinstance(block, dict) or any(k not in BLOCK_KEYS for k in block) or len(refs) != 1:
-            raise Fallback  # named inputs (format 1.1), or NS202
+        if not isinstance(block, dict) or any(k not in BLOCK_KEYS for k in block):
+            raise Fallback
+        names = block.get("inputs") or []  # format 1.1: a block naming its inputs
+        layer_names = {e.get("name") for e in block.get("layers") or [] if isinstance(e, dict)}
+        if (len(refs) != (len(names) or 1) or len(set(names)) < len(names) or "input" in names[1:]
+                or layer_names & set(names)):
+            raise Fallback  # NS202 / NS104, or a layer shadowing an input: the pipeline's rules
         declared = block.get("args") or {}
         params = self.root
         args = {}
@@ -568,7 +573,7 @@ class _Tracer(_Values, _Names, _Parts):
             raise Fallback  # NS101
         prefix = f"{scope.prefix}{inst}."
         line, column = entry.span[:2] if entry.span else (0, 0)
-        body = _Scope(prefix, {}, [refs[0]], refs[0], scope, {**params, **args}, refs[0],
+        body = _Scope(prefix, dict(zip(names, refs)), [refs[0]], refs[0], scope, {**params, **args}, refs[0],
                       (*scope.calls, (line, column, path, prefix[:-1], name)), (*scope.blocks, name),
                       f"blocks.{name}.layers")
         self.walk(block.get("layers") or [], body)
