@@ -201,3 +201,14 @@ def test_add_of_itself_is_ns405():
     assert (warnings[0].line, warnings[0].column) == at(text, "[a, a]")
     assert warnings[0].message == ("layer twice: adds `a` to itself (it is in `inputs` more than once): was another "
                                    "input meant?")
+
+
+def test_groupnorm_of_one_value_per_group_is_ns204():
+    """PyTorch's F.group_norm refuses a group of one value (a variance needs two)."""
+    text = spec("  - {name: gn, type: groupnorm, groups: 4}\n", "{height: 1, width: 1, channels: 4}")
+    r = check_text(text)
+    [d] = [d for d in r.diagnostics if d.severity == "error"]
+    assert (d.code, d.line, d.column) == ("NS204", 5, text.splitlines()[4].index("4}") + 1)
+    assert "holds one value" in d.message
+    assert shapes(spec("  - {name: gn, type: groupnorm, groups: 2}\n", "{height: 1, width: 1, channels: 4}")) == \
+        {"gn": (1, 1, 4)}

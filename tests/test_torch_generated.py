@@ -375,6 +375,25 @@ def _slice(x, layer):
     return x[tuple(index)]
 
 
+def _upsample(x, layer, n: int):
+    """F.interpolate by `size` or `scale` (a pair per axis on an image, one factor on a sequence)."""
+    mode = layer.get("mode", "nearest")
+    if mode == "bilinear" and n == 1:
+        mode = "linear"  # the contract: `bilinear` on a sequence interpolates along its length
+    if mode == "bicubic" and n == 1:
+        raise Refused("bicubic on a sequence")  # PyTorch's bicubic takes 4-D input only
+    value = layer["size"] if "size" in layer else layer["scale"]
+    if n == 1:
+        if isinstance(value, list):
+            if value[0] != value[1]:
+                raise Refused(f"two sizes or scales for a sequence: {value}")
+            value = value[0]
+    else:
+        value = _tup(value, 2)
+    how = {"size": value} if "size" in layer else {"scale_factor": value}
+    return F.interpolate(x, mode=mode, **how, **({} if mode == "nearest" else {"align_corners": False}))
+
+
 def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     """The modules holding the layer's parameters, and its output (channels-first)."""
     kind = layer["type"]
@@ -408,10 +427,7 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         mods = [lin]
         y = lin(x) if x.dim() == 2 else lin(x.movedim(1, -1)).movedim(-1, 1)
     elif kind == "upsample":
-        mode = layer.get("mode", "nearest")
-        if mode == "bilinear" and n == 1:
-            mode = "linear"  # the contract: `bilinear` on a sequence interpolates along its length
-        y = F.interpolate(x, scale_factor=layer["scale"], mode=mode)
+        y = _upsample(x, layer, n)
     elif kind == "add":
         y = _broadcast(torch.add, ins)
     elif kind == "concat":
@@ -427,12 +443,6 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
             raise Refused("groupnorm on a vector")
         gn = nn.GroupNorm(layer["groups"], x.shape[1])  # raises when the groups do not divide the channels
         mods, y = [gn], gn(x)
-    elif kind == "upsample":
-        if x.dim() != 4:
-            raise Refused(f"upsample on a {x.dim() - 1}-d tensor")
-        how = {"size": _pair(layer["size"])} if "size" in layer else {"scale_factor": _pair(layer["scale"])}
-        y = F.interpolate(x, mode=layer["mode"], **how, **({} if layer["mode"] == "nearest" else
-                                                          {"align_corners": False}))
     elif kind == "adaptive_avgpool":
         y = F.adaptive_avg_pool2d(x, layer["size"])
     elif kind == "adaptive_maxpool":

@@ -168,6 +168,9 @@ class GroupNormOp(ElementwiseOp):
         if shape[-1] % a["groups"]:
             raise ShapeError("NS205", f"groupnorm: channels {shape[-1]} are not divisible by groups {a['groups']}",
                              "groups")
+        if numel(shape) == a["groups"]:  # as PyTorch: a variance needs two values
+            raise ShapeError("NS204", f"groupnorm: each of the {a['groups']} groups of the {fmt_shape(shape)} input "
+                             "holds one value (no variance to normalise by)", "groups")
         return shape
 
     def torch(self, layer, ins):
