@@ -58,17 +58,17 @@ STRIDE = st.one_of(st.integers(1, 3), pair(1, 3))
 DILATION = st.one_of(st.integers(1, 2), pair(1, 2))
 PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), pair(0, 2),
                     st.lists(st.integers(0, 2), min_size=4, max_size=4))
-ACTIVATION = st.sampled_from([None, None, "relu", "relu6", "hswish", "mish", "prelu", "elu", "softplus", "hardtanh"])
+ACTIVATIONS = [None, None, "relu", "relu6", "hswish", "mish", "prelu", "elu", "softplus", "hardtanh"]
 KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
          "channel_shuffle", "pad", "crop", "adaptive_avgpool", "adaptive_maxpool", "slice", "groupnorm", "upsample"]
 AXES = ["channels", "height", "width"]
 
 
 @st.composite
-def fused(draw, layer: dict, bias: bool = True) -> dict:
+def fused(draw, layer: dict, bias: bool = True, activations=tuple(ACTIVATIONS)) -> dict:
     if draw(st.booleans()):
         layer["batchnorm"] = True
-    act = draw(ACTIVATION)
+    act = draw(st.sampled_from(activations))
     if act:
         layer["activation"] = act
     if bias and draw(st.integers(0, 3)) == 0:
@@ -77,12 +77,14 @@ def fused(draw, layer: dict, bias: bool = True) -> dict:
 
 
 @st.composite
-def networks(draw) -> dict:
+def networks(draw, kinds=tuple(KINDS), activations=tuple(ACTIVATIONS)) -> dict:
+    """A random image network of `kinds`, fused `activations` (the import's round trip draws from
+    the types it writes)."""
     h, w, c = draw(st.integers(1, 10)), draw(st.integers(1, 10)), draw(st.integers(1, 6))
     names = ["input"]
     layers = []
     for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(KINDS))
+        kind = draw(st.sampled_from(kinds))
         layer: dict = {"name": f"l{i}", "type": kind}
         if kind in ("conv", "separable", "deconv"):
             layer["filters"] = draw(st.integers(1, 8))
@@ -140,14 +142,15 @@ def networks(draw) -> dict:
             layer["mode"] = draw(st.sampled_from(["nearest", "bilinear", "bicubic"]))
         if kind not in ("maxpool", "avgpool", "concat", "pad", "crop", "slice", "upsample") and \
                 not kind.startswith("adaptive"):
-            layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle")))
+            layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle"), activations=activations))
         layers.append(layer)
         names.append(layer["name"])
     tail = draw(st.sampled_from([None, None, "global_avgpool", "flatten"]))
     if tail:
         n = len(layers)
         layers.append({"name": f"l{n}", "type": tail})
-        layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))})))
+        layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))},
+                                 activations=activations)))
     return {"input": [h, w, c], "layers": layers}
 
 
