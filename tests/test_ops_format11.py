@@ -212,3 +212,20 @@ def test_groupnorm_of_one_value_per_group_is_ns204():
     assert "holds one value" in d.message
     assert shapes(spec("  - {name: gn, type: groupnorm, groups: 2}\n", "{height: 1, width: 1, channels: 4}")) == \
         {"gn": (1, 1, 4)}
+
+
+def test_upsample_on_a_sequence_by_size_or_scale():
+    text = spec("""
+      - {name: longer, type: upsample, size: 25, mode: bilinear}
+      - {name: twice, type: upsample, scale: 2}
+    """, "{length: 10, channels: 4}")
+    assert shapes(text) == {"longer": (25, 4), "twice": (50, 4)}
+    assert layer(text, "longer").cost.flops == 3 * 25 * 4  # linear along the length: 2 multiplies, 1 add
+
+
+def test_upsample_on_a_sequence_bad_inputs():
+    seq = "{length: 10, channels: 4}"
+    assert "one output length" in error(spec("  - {name: u, type: upsample, size: [3, 5]}\n", seq), "[3, 5]", "NS206")
+    assert "one scale factor" in error(spec("  - {name: u, type: upsample, scale: [2, 3]}\n", seq), "[2, 3]", "NS206")
+    assert "bicubic needs an image" in error(spec("  - {name: u, type: upsample, scale: 2, mode: bicubic}\n", seq),
+                                             "bicubic", "NS206")
