@@ -5,39 +5,20 @@ sequence networks of tests/test_torch_generated.py."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from netspec.pipeline import check_text
+import located
+from located import at, error
 
 SEQ = "{length: 100, channels: 8}"
 
 
 def spec(layers: str, input_: str = SEQ) -> str:
-    return f"netspec: 1\nname: t\ninput: {input_}\nlayers:\n" + textwrap.dedent(layers).lstrip("\n")
+    return located.spec(layers, input_)
 
 
-def at(text: str, needle: str) -> tuple[int, int]:
-    """1-based (line, column) of `needle` in `text`; of its value for a `key: value` needle."""
-    pos = text.index(needle) + (needle.index(": ") + 2 if ": " in needle else 0)
-    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
-def checked(text: str):
-    r = check_text(text)
-    errors = [(d.line, d.column, d.code, d.message) for d in r.diagnostics if d.severity == "error"]
-    assert not errors, errors
-    return {l.name: l for l in r.graph.layers}
-
-
-def error(text: str, needle: str, code: str) -> str:
-    """The one error of `text`: its code, and its position at `needle`; returns the message."""
-    r = check_text(text)
-    errors = [d for d in r.diagnostics if d.severity == "error"]
-    assert [d.code for d in errors] == [code], [(d.line, d.column, d.code, d.message) for d in errors]
-    assert (errors[0].line, errors[0].column) == at(text, needle), errors[0].message
-    return errors[0].message
+def layers(text: str) -> dict:
+    return {l.name: l for l in located.checked(text).graph.layers}
 
 
 # --- 1-D window ops: shapes and counts by hand ------------------------------------------------------
@@ -60,13 +41,13 @@ def error(text: str, needle: str, code: str) -> str:
     ("{name: x, type: batchnorm}", (100, 8)),
 ])
 def test_window_ops_on_a_sequence(layer, shape):
-    assert checked(spec(f"  - {layer}\n"))["x"].output == shape
+    assert layers(spec(f"  - {layer}\n"))["x"].output == shape
 
 
 def test_conv1d_counts_by_hand():
     """M5's first layer: 80-tap filters, stride 4, on 1 s of 8 kHz audio (8000x1): 1,993 outputs of 128
     channels; each output a dot product of 80 terms; weights 80*128 + 128 biases."""
-    x = checked(spec("  - {name: x, type: conv, filters: 128, kernel: 80, stride: 4, padding: valid}\n",
+    x = layers(spec("  - {name: x, type: conv, filters: 128, kernel: 80, stride: 4, padding: valid}\n",
                      "{length: 8000, channels: 1}"))["x"]
     assert x.output == (1981, 128)  # (8000 - 80) // 4 + 1
     assert x.cost.maccs == 80 * 1981 * 128
@@ -75,7 +56,7 @@ def test_conv1d_counts_by_hand():
 
 
 def test_linear_upsample_flops():
-    x = checked(spec("  - {name: x, type: upsample, scale: 2, mode: bilinear}\n"))["x"]
+    x = layers(spec("  - {name: x, type: upsample, scale: 2, mode: bilinear}\n"))["x"]
     assert x.cost.flops == 3 * 200 * 8  # 2 multiplies and an add per output
 
 

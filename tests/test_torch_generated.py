@@ -4,7 +4,9 @@ Hypothesis draws small random chains of conv / depthwise / separable / deconv / 
 dense / add / concat (any axis) / channel_shuffle / pad (every mode) / crop (a size or a second
 input) / adaptive pools / slice / groupnorm / upsample (size, per-axis scale, every mode) (random kernels, strides, dilations, groups, every padding form, ceil_mode,
 input sizes, fused batch norm and activations), ending sometimes in a global pool or a flatten and
-a dense. Each network is written as YAML and checked with `netspec.pipeline.check_text`.
+a dense. A second run draws chains on a sequence (LxC): the 1-D window ops, upsample and
+lstm/gru/rnn with every option. Each network is written as YAML and checked with
+`netspec.pipeline.check_text`.
 
 The oracle is `reference()` below: the same network built directly from the description with
 PyTorch's own layers and PyTorch's own rules (padding, ceil_mode, groups, broadcasting), with no
@@ -38,6 +40,7 @@ from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from netspec.pipeline import check_text  # noqa: E402
+from recurrent_refs import unrolled  # noqa: E402
 from torch_checks import Refused, agree_with_reference  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # the reference's native `same`
@@ -76,38 +79,58 @@ def fused(draw, layer: dict, bias: bool = True, activations=tuple(ACTIVATIONS)) 
     return layer
 
 
+SEQ_PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2),
+                        st.lists(st.integers(0, 2), min_size=2, max_size=2))
+SEQ_KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
+             "lstm", "gru", "rnn"]
+
+# What a chain draws on an image, and on a sequence (1-D: integer windows, [before, after] padding)
+IMAGE = {"kinds": KINDS, "kernel": KERNEL, "stride": STRIDE, "padding": PADDING, "dilation": DILATION,
+         "output_padding": st.one_of(st.integers(0, 2), pair(0, 2)),
+         "tails": [None, None, "global_avgpool", "flatten"]}
+SEQUENCE = {"kinds": SEQ_KINDS, "kernel": st.integers(1, 5), "stride": st.integers(1, 3), "padding": SEQ_PADDING,
+            "dilation": st.integers(1, 2), "output_padding": st.integers(0, 2),
+            "tails": [None, None, "global_avgpool", "global_maxpool", "flatten"]}
+
+
 @st.composite
-def networks(draw, kinds=tuple(KINDS), activations=tuple(ACTIVATIONS)) -> dict:
-    """A random image network of `kinds`, fused `activations` (the import's round trip draws from
-    the types it writes)."""
-    h, w, c = draw(st.integers(1, 10)), draw(st.integers(1, 10)), draw(st.integers(1, 6))
+def networks(draw, of: dict = IMAGE, kinds=None, activations=tuple(ACTIVATIONS)) -> dict:
+    """A chain on an image (`IMAGE`) or a sequence (`SEQUENCE`) of `kinds` (default: the kind's own)
+    and fused `activations` (the import's round trip draws from the types it writes): the window
+    ops with every option, the layout ops, and on sequences lstm/gru/rnn (hidden, bidirectional,
+    bias, return, rnn's activation); ending sometimes in a global pool or flatten and a dense."""
+    if of is IMAGE:
+        shape = [draw(st.integers(1, 10)), draw(st.integers(1, 10)), draw(st.integers(1, 6))]
+    else:
+        shape = [draw(st.integers(1, 16)), draw(st.integers(1, 6))]
     names = ["input"]
     layers = []
     for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(kinds))
+        kind = draw(st.sampled_from(kinds or of["kinds"]))
         layer: dict = {"name": f"l{i}", "type": kind}
         if kind in ("conv", "separable", "deconv"):
             layer["filters"] = draw(st.integers(1, 8))
         if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool"):
-            layer["kernel"] = draw(KERNEL)
+            layer["kernel"] = draw(of["kernel"])
             if draw(st.booleans()):
-                layer["stride"] = draw(STRIDE)
+                layer["stride"] = draw(of["stride"])
             if draw(st.integers(0, 4)):
-                layer["padding"] = draw(PADDING)
+                layer["padding"] = draw(of["padding"])
         if kind in ("conv", "depthwise", "separable", "deconv") and draw(st.integers(0, 2)) == 0:
-            layer["dilation"] = draw(DILATION)
+            layer["dilation"] = draw(of["dilation"])
         if kind == "conv" and draw(st.booleans()):
             layer["groups"] = draw(st.integers(1, 3))
         if kind == "depthwise" and draw(st.booleans()):
             layer["multiplier"] = draw(st.integers(1, 2))
         if kind == "deconv" and draw(st.booleans()):
-            layer["output_padding"] = draw(st.one_of(st.integers(0, 2), pair(0, 2)))
+            layer["output_padding"] = draw(of["output_padding"])
         if kind in ("maxpool", "avgpool") and draw(st.booleans()):
             layer["ceil_mode"] = True
         if kind == "dense":
             layer["units"] = draw(st.integers(1, 8))
         if kind == "channel_shuffle":
             layer["groups"] = draw(st.integers(1, 4))  # often not a divisor of the channels: both must refuse
+        draw_sequence_attrs(draw, kind, layer)
         if kind in ("add", "concat"):
             layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
         if kind == "concat" and draw(st.booleans()):
@@ -143,68 +166,29 @@ def networks(draw, kinds=tuple(KINDS), activations=tuple(ACTIVATIONS)) -> dict:
         if kind not in ("maxpool", "avgpool", "concat", "pad", "crop", "slice", "upsample") and \
                 not kind.startswith("adaptive"):
             layer = draw(fused(layer, bias=kind not in ("add", "channel_shuffle"), activations=activations))
+        if kind == "rnn":  # rnn's `activation` is its cell's nonlinearity, not a fused one
+            layer.pop("activation", None)
+            if draw(st.booleans()):
+                layer["activation"] = draw(st.sampled_from(["tanh", "relu"]))
         layers.append(layer)
         names.append(layer["name"])
-    tail = draw(st.sampled_from([None, None, "global_avgpool", "flatten"]))
+    tail = draw(st.sampled_from(of["tails"]))
     if tail:
         n = len(layers)
         layers.append({"name": f"l{n}", "type": tail})
         layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))},
                                  activations=activations)))
-    return {"input": [h, w, c], "layers": layers}
+    return {"input": shape, "layers": layers}
 
 
-SEQ_PADDING = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2),
-                        st.lists(st.integers(0, 2), min_size=2, max_size=2))
-SEQ_KINDS = ["conv", "conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "dense", "add", "concat",
-             "upsample"]
-
-
-@st.composite
-def sequence_networks(draw) -> dict:
-    """Chains on a sequence LxC: the 1-D window ops (integer kernel, stride, dilation; padding same, valid,
-    p or [before, after]), dense, add, concat, upsample; ending sometimes in a global pool and a dense."""
-    names = ["input"]
-    layers = []
-    for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(SEQ_KINDS))
-        layer: dict = {"name": f"l{i}", "type": kind}
-        if kind in ("conv", "separable", "deconv"):
-            layer["filters"] = draw(st.integers(1, 8))
-        if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool"):
-            layer["kernel"] = draw(st.integers(1, 5))
-            if draw(st.booleans()):
-                layer["stride"] = draw(st.integers(1, 3))
-            if draw(st.integers(0, 4)):
-                layer["padding"] = draw(SEQ_PADDING)
-        if kind in ("conv", "depthwise", "separable", "deconv") and draw(st.integers(0, 2)) == 0:
-            layer["dilation"] = draw(st.integers(1, 2))
-        if kind == "conv" and draw(st.booleans()):
-            layer["groups"] = draw(st.integers(1, 3))
-        if kind == "depthwise" and draw(st.booleans()):
-            layer["multiplier"] = draw(st.integers(1, 2))
-        if kind == "deconv" and draw(st.booleans()):
-            layer["output_padding"] = draw(st.integers(0, 2))
-        if kind in ("maxpool", "avgpool") and draw(st.booleans()):
-            layer["ceil_mode"] = True
-        if kind == "dense":
-            layer["units"] = draw(st.integers(1, 8))
-        if kind == "upsample":
-            layer["scale"] = draw(st.sampled_from([2, 3, 1.5, 0.5]))
-            if draw(st.booleans()):
-                layer["mode"] = "bilinear"
-        if kind in ("add", "concat"):
-            layer["inputs"] = [names[-1], draw(st.sampled_from(names))]
-        if kind not in ("maxpool", "avgpool", "concat"):
-            layer = draw(fused(layer, bias=kind not in ("add", "upsample")))
-        layers.append(layer)
-        names.append(layer["name"])
-    tail = draw(st.sampled_from([None, None, "global_avgpool", "global_maxpool", "flatten"]))
-    if tail:
-        n = len(layers)
-        layers.append({"name": f"l{n}", "type": tail})
-        layers.append(draw(fused({"name": f"l{n + 1}", "type": "dense", "units": draw(st.integers(1, 6))})))
-    return {"input": [draw(st.integers(1, 16)), draw(st.integers(1, 6))], "layers": layers}
+def draw_sequence_attrs(draw, kind: str, layer: dict) -> None:
+    """The attributes of the kinds only sequences draw: the recurrent layers."""
+    if kind in ("lstm", "gru", "rnn"):
+        layer["hidden"] = draw(st.integers(1, 6))
+        if draw(st.booleans()):
+            layer["bidirectional"] = draw(st.booleans())
+        if draw(st.integers(0, 3)) == 0:
+            layer["return"] = draw(st.sampled_from(["sequence", "last"]))
 
 
 def to_yaml(net: dict) -> str:
@@ -323,6 +307,24 @@ def _deconv(x, layer, bias):
     return mod, F.pad(y, tuple(-p for p in _flat_pad(sides)))
 
 
+def _recurrent(x, layer, bias, mods: list):
+    """PyTorch's recurrent module (for its parameters) and its output by the per-step reference written
+    from PyTorch's docs (FlopCounterMode counts nn.LSTM as 0; the reference's products it counts;
+    tests/test_recurrent.py holds the reference to the modules' outputs)."""
+    kind = layer["type"]
+    if x.dim() != 3:
+        raise Refused(f"{kind} on a {x.dim() - 1}-d tensor")
+    cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+    kwargs = {"nonlinearity": layer.get("activation", "tanh")} if kind == "rnn" else {}
+    mod = cls(x.shape[1], layer["hidden"], bias=bias, batch_first=True,
+              bidirectional=layer.get("bidirectional", False), **kwargs)
+    mods.append(mod)
+    seq, h_n, _ = unrolled(mod, x.transpose(1, 2))
+    if layer.get("return", "sequence") == "sequence":
+        return seq.transpose(1, 2)
+    return h_n.transpose(0, 1).flatten(1)  # the final state of each direction (one layer: h_n)
+
+
 def _broadcast(op, ins):
     """netspec's broadcast: NumPy rules on the channels-last per-sample shapes."""
     shapes = [tuple(t.shape[2:]) + (t.shape[1],) for t in ins]
@@ -403,7 +405,8 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
     x = ins[0]
     bias = layer.get("bias", not layer.get("batchnorm", False))
     mods: list = []
-    if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "upsample") and x.dim() == 2:
+    if kind in ("conv", "depthwise", "separable", "deconv", "maxpool", "avgpool", "upsample", "global_avgpool",
+                "global_maxpool", "flatten") and x.dim() == 2:
         raise Refused(f"{kind} on a vector")
     n = x.dim() - 2
     if kind in ("conv", "depthwise", "separable"):
@@ -429,6 +432,8 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         lin = nn.Linear(x.shape[1], layer["units"], bias=bias)
         mods = [lin]
         y = lin(x) if x.dim() == 2 else lin(x.movedim(1, -1)).movedim(-1, 1)
+    elif kind in ("lstm", "gru", "rnn"):
+        y = _recurrent(x, layer, bias, mods)
     elif kind == "upsample":
         y = _upsample(x, layer, n)
     elif kind == "add":
@@ -468,7 +473,7 @@ def _apply(layer, ins) -> tuple[list, "torch.Tensor"]:
         bn = (nn.BatchNorm2d if y.dim() == 4 else nn.BatchNorm1d)(y.shape[1]).eval()  # 1d: (N, C) and (N, C, L)
         mods.append(bn)
         y = bn(y)
-    act = layer.get("activation")
+    act = layer.get("activation") if kind != "rnn" else None
     if act == "prelu":
         prelu = nn.PReLU(y.shape[1])  # one slope per channel: on dim 1, channels-first
         mods.append(prelu)
@@ -563,7 +568,7 @@ REGRESSIONS = {
 
 @settings(max_examples=300, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sequence_networks())
+@given(networks(SEQUENCE))
 def test_netspec_and_torch_agree_on_sequences(net):
     verdict = agree(net)
     event(verdict)

@@ -4,6 +4,9 @@ Import this only after `pytest.importorskip("torch")`. Per layer it checks the o
 forward hook on the layer's attribute), the parameters (`sum(p.numel())` of that attribute: the
 layer with its fused batch norm) and the MACCs (FlopCounterMode's count for that attribute / 2);
 and the totals. A mismatch is collected, not raised, so one failure shows every disagreement.
+
+FlopCounterMode counts `nn.LSTM` as 0 on CPU: a recurrent module it did not count is counted by
+its unrolled per-step reference (tests/recurrent_refs.py), which must reproduce the module's output.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from netspec.export.torch import build, class_name, input_vocab, layer_code
 from netspec.ops import Tokens
 from netspec.pipeline import check_text
+from recurrent_refs import unrolled
 
 
 # Above these sizes the exported module runs on the meta device: shapes, parameters and
@@ -53,7 +57,35 @@ def per_sample_maccs(layer) -> int:
     return sum(c.maccs for _, c in layer.parts)
 
 
-def run_export(graph, seed: int = 0, device: str | None = None):
+def _recurrent_hooks(model, calls: list) -> list:
+    """Hooks recording (layer name, module path, module, input, output) of every recurrent module."""
+    handles = []
+    for name, attr in model.netspec_layers.items():
+        for sub, mod in getattr(model, attr).named_modules():
+            if isinstance(mod, torch.nn.RNNBase):
+                def hook(m, inp, out, name=name, path=f"{attr}.{sub}"):
+                    calls.append((name, path, m, inp[0], out[0]))
+
+                handles.append(mod.register_forward_hook(hook))
+    return handles
+
+
+def _uncounted_recurrent(calls: list, counts: dict, prefix: str, flops: dict, problems: list) -> int:
+    """Add the unrolled reference's FLOPs of each recurrent module FlopCounterMode counted as 0."""
+    added = 0
+    for name, path, mod, x, y in calls:
+        if sum(counts.get(f"{prefix}.{path}", {}).values()):
+            continue  # counted (nn.GRU, nn.RNN run as matrix products)
+        with torch.no_grad():
+            ref, _, maccs = unrolled(mod, x)
+        if not y.is_meta and not torch.allclose(ref, y, atol=1e-5, rtol=1e-4):
+            problems.append(f"{name}: the unrolled reference does not reproduce {type(mod).__name__}")
+        flops[name] += 2 * maccs
+        added += 2 * maccs
+    return added
+
+
+def run_export(graph, seed: int = 0, device: str | None = None, problems: list | None = None):
     """Build the exported module, run batch 1 through it in eval mode; per-layer shapes/params/MACCs.
 
     Attention is counted as the oracle must (tests/test_transformers.py): the export writes its
@@ -67,7 +99,8 @@ def run_export(graph, seed: int = 0, device: str | None = None):
     with torch.device(device):
         model = build(graph).eval()
     shapes: dict[str, tuple] = {}
-    handles = []
+    recurrent: list = []
+    handles = _recurrent_hooks(model, recurrent)
     for name, attr in model.netspec_layers.items():
         module = getattr(model, attr)
 
@@ -86,13 +119,15 @@ def run_export(graph, seed: int = 0, device: str | None = None):
     flops = {name: sum(counts.get(f"{prefix}.{attr}", {}).values()) for name, attr in model.netspec_layers.items()}
     params = {name: sum(p.numel() for p in getattr(model, attr).parameters())
               for name, attr in model.netspec_layers.items()}
-    return model, y, shapes, params, flops, counter.get_total_flops()
+    total = counter.get_total_flops()
+    total += _uncounted_recurrent(recurrent, counts, prefix, flops, [] if problems is None else problems)
+    return model, y, shapes, params, flops, total
 
 
 def compare_export(graph, totals) -> list[str]:
     """Every disagreement between netspec's graph and the exported PyTorch module (empty: they agree)."""
-    model, y, shapes, params, flops, total_flops = run_export(graph)
-    problems = []
+    problems: list[str] = []
+    model, y, shapes, params, flops, total_flops = run_export(graph, problems=problems)
     for layer in graph.layers:
         want = hooked_layout(graph, layer, 1)
         if shapes.get(layer.name) != want:

@@ -143,7 +143,7 @@ class Evaluating:
             bias = entry.get("bias", not batchnorm)
             attrs["bias"] = self.normalize("bool", self.evaluate(entry, "bias", bias, vars, who, path),
                                            entry, "bias", who, path)
-        return attrs, fused_parts(batchnorm, self.activation(entry, vars, who, path))
+        return attrs, fused_parts(batchnorm, None if op.owns_activation else self.activation(entry, vars, who, path))
 
     def activation(self, entry: PosDict, vars, who: str, path: str) -> str | None:
         """The entry's fused activation: a name, or an expression that gives one (or null, none)."""
@@ -243,9 +243,15 @@ def make_plan(entry: PosDict, op) -> Plan | None:
         if type(bias) is not bool:
             return None
         attrs["bias"] = bias
-    act = entry.get("activation")
+    act = fused_activation(entry, op)
     fused = None if is_expression(act) else fused_parts(batchnorm, act)
     return Plan(attrs, tuple(dynamic), fused, batchnorm)
+
+
+def fused_activation(entry, op):
+    """The entry's fused activation as written: its `activation`, unless the op takes that key as
+    its own attribute (rnn's cell nonlinearity)."""
+    return None if op.owns_activation else entry.get("activation")
 
 
 def fused_parts(batchnorm: bool, activation) -> tuple:

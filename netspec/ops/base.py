@@ -231,6 +231,8 @@ class Op:
     takes_tokens: bool = False  # accepts token ids (embedding, slice); every other op refuses them
     special_costs: bool = False  # its Cost may set gathered, tied, kv_cache or scratch (the cost stage looks)
     references: tuple[str, ...] = ()  # attributes naming another layer (kind "layer"), set by `register`
+    # its own `activation` attribute (rnn's cell nonlinearity), not a fused one; set by `register`
+    owns_activation: bool = False
 
     def infer(self, a: dict, ins: list[Shape]) -> Shape:
         """The output shape for these attributes and input shapes, or ShapeError."""
@@ -262,4 +264,5 @@ REGISTRY: dict[str, Op] = {}
 def register(*ops: Op) -> None:
     for op in ops:
         op.references = tuple(a.name for a in op.attrs if a.kind == "layer")
+        op.owns_activation = any(a.name == "activation" for a in op.attrs)
         REGISTRY[op.type] = op

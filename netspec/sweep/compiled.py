@@ -26,7 +26,7 @@ import math
 from ..cost import buffer_lives, live_changes, part_sums
 from ..expand.reporting import COMMON_KEYS, INT64_MAX
 from ..expand.scopes import dims_vars
-from ..expand.values import MAX_LIST, activation_names, fused_parts, normalize_value
+from ..expand.values import MAX_LIST, activation_names, fused_activation, fused_parts, normalize_value
 from ..expr import evaluate, is_expression, names_used
 from ..graph import DTYPE_BYTES, INPUT, Graph, Layer, Source
 from ..infer import check_arity, infer_layer
@@ -394,7 +394,7 @@ class _Parts:
         allowed = {a.name for a in op.attrs}
         if any(k not in COMMON_KEYS and k not in allowed for k in entry):
             raise Fallback
-        activation = entry.get("activation")
+        activation = fused_activation(entry, op)
         if is_expression(activation):  # format 1.1: `activation: "${act}"`, a guard when it is swept
             activation, src = self.value(activation, vars)
             if activation is not None and activation not in activation_names():
