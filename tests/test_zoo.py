@@ -99,6 +99,28 @@ def googlenet_maccs() -> int:
     return stem + modules + 1024 * 1000
 
 
+def m5_maccs() -> int:
+    """M5 (torchaudio's speech-command tutorial) on 8,000 samples, valid convs, max pools of 4:
+    conv1 80 taps stride 16: (8000 - 80) // 16 + 1 = 496 -> 124; conv2 3 taps: 122 -> 30;
+    conv3: 28 -> 7; conv4: 5 -> 1. Each conv K*Cin*Lout*Cout; the classifier 64*35."""
+    return (80 * 1 * 496 * 32        # 1,269,760
+            + 3 * 32 * 122 * 32      # 374,784
+            + 3 * 32 * 28 * 64       # 172,032
+            + 3 * 64 * 5 * 64        # 61,440
+            + 64 * 35)               # 2,240
+
+
+def lstm_lm_counts() -> tuple[int, int]:
+    """Zaremba et al. 2014's medium PTB model (vocabulary 10,000, 650 units, 2 layers, 35 steps),
+    untied: the embedding 10,000*650; per LSTM layer 4*650*(650 + 650) weights + 8*650 biases
+    (PyTorch's b_ih and b_hh); the decoder 650*10,000 + 10,000. MACCs per 35-token pass: the LSTM's
+    4*650*(650 + 650) per step and layer, the decoder 650*10,000 per token; the embedding none."""
+    lstm_layer = 4 * 650 * (650 + 650) + 8 * 650
+    params = 10_000 * 650 + 2 * lstm_layer + 650 * 10_000 + 10_000
+    maccs = 35 * (2 * 4 * 650 * (650 + 650) + 650 * 10_000)
+    return params, maccs
+
+
 # --- exact published figures ---------------------------------------------------------------------
 
 # (spec, params, MACCs): torchvision's published parameter counts and multiply-adds (its "GFLOPS").
@@ -135,6 +157,14 @@ PUBLISHED = [
     ("resnet34.yaml", 21_797_672, 3_663_761_408),  # stage depths a list param
     # unet.yaml (Ronneberger et al. 2015) has no published count: tests/test_zoo_torch.py checks it
     # against the paper's network in plain PyTorch (572x572 in, 388x388 out)
+    # M5 for keyword spotting (Dai et al. 2017) as torchaudio's tutorial "Speech Command Classification
+    # with torchaudio" defines it: 26,915 params, the count the tutorial prints; MACCs by hand above;
+    # tests/sequence_refs.py's M5 counted by FlopCounterMode gives both (test_sequence_zoo_against_pytorch)
+    ("m5_kws.yaml", 26_915, m5_maccs()),
+    # an LSTM language model, Zaremba et al. 2014 "medium" in PyTorch's word_language_model example:
+    # 19,780,400 params and 464,100,000 MACCs by hand above; tests/sequence_refs.py's RNNModel gives both
+    # (its LSTM counted by the unrolled per-step reference: FlopCounterMode counts nn.LSTM as 0)
+    ("lstm_lm.yaml", *lstm_lm_counts()),
 ]
 
 
@@ -151,6 +181,47 @@ def test_published_params_and_maccs(spec, params, maccs):
 def test_transformer_zoo_outputs(spec, output):
     result = check(spec)
     assert result.graph.shape_of(result.graph.output_ref) == output
+
+
+def test_sequence_zoo_against_pytorch():
+    """m5_kws and lstm_lm against their plain-PyTorch references (tests/sequence_refs.py): params,
+    MACCs (FlopCounterMode / 2; the LSTM's from the unrolled per-step reference) and output shape."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from recurrent_refs import unrolled
+    from sequence_refs import M5, RNNModel
+
+    torch.manual_seed(0)
+    m5 = M5().eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        y = m5(torch.randn(1, 1, 8000))
+    spec = check("m5_kws.yaml")
+    assert sum(p.numel() for p in m5.parameters()) == spec.totals.params == 26_915
+    assert counter.get_total_flops() // 2 == spec.totals.maccs == m5_maccs()
+    assert tuple(y.shape) == (1, 1, 35) and spec.graph.shape_of(spec.graph.output_ref) == (35,)
+
+    lm = RNNModel().eval()
+    tokens = torch.randint(0, 10_000, (35, 1))  # (steps, batch), as the example feeds it
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        out, _ = lm(tokens, lm.init_hidden(1))
+        emb = lm.encoder(tokens).transpose(0, 1)
+    assert counter.get_flop_counts().get("RNNModel.rnn", {}) == {}  # the trap: nn.LSTM counts nothing
+    with torch.no_grad():
+        _, _, lstm_maccs = unrolled(_batch_first(torch, lm.rnn), emb)
+    spec = check("lstm_lm.yaml")
+    assert sum(p.numel() for p in lm.parameters()) == spec.totals.params == lstm_lm_counts()[0]
+    assert counter.get_total_flops() // 2 + lstm_maccs == spec.totals.maccs == lstm_lm_counts()[1]
+    assert tuple(out.shape) == (35, 1, 10_000) and spec.graph.shape_of(spec.graph.output_ref) == (35, 10_000)
+
+
+def _batch_first(torch, lstm):
+    """The same LSTM (shared weights) taking (N, L, C), as the unrolled reference reads it."""
+    twin = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, lstm.num_layers, batch_first=True)
+    twin.load_state_dict(lstm.state_dict())
+    return twin
 
 
 def test_gpt2_kv_cache_is_reported_and_budgeted(capsys):
