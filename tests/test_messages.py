@@ -103,7 +103,6 @@ LAYER = "netspec: 1\nname: t\ninput: {height: 8, width: 8, channels: 4}\nlayers:
      "`activation` must be one of relu, relu6, leaky_relu, sigmoid, tanh, swish, silu, hswish, hsigmoid, gelu, "
      "softmax, mish, prelu, elu, softplus, hardtanh, got 'SiLU' (did you mean 'silu'?)"),
     # no misleading guesses: these are real layers netspec does not have
-    ("{type: lstm}", "unknown layer type 'lstm'"),
     ("{type: MultiheadAttention, heads: 2}", "unknown layer type 'MultiheadAttention' (did you mean 'attention'?)"),
     ("{type: roi_align}", "unknown layer type 'roi_align'"),
     # ordinary typos still get their hint
