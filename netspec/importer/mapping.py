@@ -59,6 +59,7 @@ class Val:
     shuffle: tuple | None = None  # a channel shuffle under way: (groups, transposed?, the Reshape node)
     pixel: tuple | None = None  # PixelUnshuffle/PixelShuffle under way: (layer type, block, transposed?, node)
     tokens: bool = False  # token ids (the input of a model that starts with an embedding)
+    time_major: bool = False  # a sequence laid out (L, N, C): what ONNX's recurrent nodes read and write
 
     def onnx_shape(self) -> tuple:
         return tuple(1 if a is None else self.shape[a] for a in self.axes)
@@ -178,6 +179,8 @@ class Builder:
             raise Unsupported(f"input {i + 1} is not an activation netspec can follow")
         if val.tokens:
             raise Unsupported("it reads the token ids (netspec reads them with an embedding: a Gather of a table)")
+        if val.time_major:
+            raise Unsupported("it reads a sequence laid out time-first (L, N, C), as recurrent nodes write it")
         if val.shuffle is not None and not shuffle_ok:
             raise Unsupported("a Reshape of the channels into groups that is no channel shuffle", val.shuffle[2])
         if val.pixel is not None and not shuffle_ok:
@@ -255,7 +258,10 @@ class Builder:
             return None
         if self.g.consumers.get(x.tensor, 0) != 1:
             return None
-        return self.index.get(x.ref)
+        layer = self.index.get(x.ref)
+        if layer is not None and REGISTRY[layer.type].owns_activation:
+            return None  # rnn: its `activation` is the cell's, an activation after it is a layer of its own
+        return layer
 
     def same_view(self, node, x: Val, layer: Layer) -> None:
         self.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
@@ -1197,8 +1203,13 @@ def _shuffle(m: Mapper, node, x: Val, out: tuple) -> None:
 
 
 def transpose(m: Mapper, node, a: dict) -> None:
+    held = m.vals.get(node.input[0])
+    if held is not None and held.time_major:
+        return recurrent.transpose_back(m, node, held, a.get("perm", [2, 1, 0]))
     x = m.data(node, shuffle_ok=True)
     perm = a.get("perm", list(range(len(x.axes), -1, -1)))
+    if recurrent.is_time_first(m, node, x, perm):
+        return recurrent.time_first(m, node, x)  # (N, C, L) or (N, L, C) -> (L, N, C): a recurrent node's input
     if x.pixel is not None:
         kind, b, swapped, reshape_node = x.pixel
         if swapped or list(perm) != PIXEL_PERMS[kind]:
@@ -1467,8 +1478,14 @@ PRODUCES = frozenset({"conv", "depthwise", "deconv", "dense", "batchnorm", "laye
                       "to_sequence", "to_image", "space_to_depth", "depth_to_space", "slice",
                       "mish", "elu", "softplus", "hardtanh", "prelu", "groupnorm", "pad",
                       "crop",  # as slices (views, as crop is)
-                      "adaptive_avgpool", "adaptive_maxpool"})  # as the pools PyTorch exports them as
+                      "adaptive_avgpool", "adaptive_maxpool",  # as the pools PyTorch exports them as
+                      "lstm", "gru", "rnn"})
 VANISH = frozenset({"dropout", "identity", "separable"})  # separable: a depthwise and a 1x1 conv in ONNX
+
+
+from . import recurrent  # noqa: E402  (its handlers build on Mapper and Val above)
+
+HANDLERS.update({op: recurrent.recurrent for op in recurrent.CELLS})
 
 
 def map_graph(g: OnnxGraph) -> Mapper:
