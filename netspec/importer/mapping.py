@@ -258,10 +258,8 @@ class Builder:
             return None
         if self.g.consumers.get(x.tensor, 0) != 1:
             return None
-        layer = self.index.get(x.ref)
-        if layer is not None and REGISTRY[layer.type].owns_activation:
-            return None  # rnn: its `activation` is the cell's, an activation after it is a layer of its own
-        return layer
+        layer = self.index.get(x.ref)  # never an rnn: its `activation` is its cell's (one after it stays apart)
+        return None if layer is None or REGISTRY[layer.type].owns_activation else layer
 
     def same_view(self, node, x: Val, layer: Layer) -> None:
         self.vals[node.output[0]] = Val(layer.name, x.shape, x.axes, node.output[0])
