@@ -1082,14 +1082,20 @@ def _global(m: Mapper, node, kind: str, x: Val, keepdims: bool) -> None:
     m.vals[node.output[0]] = Val(layer.name, (c,), axes, node.output[0])
 
 
+def optional_axes(m: Mapper, node, a: dict) -> list[int] | None:
+    """A node's `axes`: an attribute up to opset 12, an optional second input from opset 13."""
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1:
+        axes = [int(v) for v in m.const(node, 1)]
+    return axes
+
+
 def reduce(kind: str):
     """ReduceMean / ReduceMax over every axis but the batch and the channels: a global pool."""
 
     def handler(m: Mapper, node, a: dict) -> None:
         x = m.no_pad(m.data(node))
-        axes = a.get("axes")
-        if axes is None and len(node.input) > 1:
-            axes = [int(v) for v in m.const(node, 1)]
+        axes = optional_axes(m, node, a)
         rank = len(x.axes) + 1
         axes = sorted(int(v) % rank for v in (axes if axes is not None else range(rank)))
         spatial = [i + 1 for i, ax in enumerate(x.axes) if ax is not None and ax != len(x.shape) - 1]
@@ -1245,9 +1251,7 @@ def unsqueeze(m: Mapper, node, a: dict) -> None:
 
 def squeeze(m: Mapper, node, a: dict) -> None:
     x = m.no_pad(m.data(node))
-    axes = a.get("axes")
-    if axes is None and len(node.input) > 1:
-        axes = [int(v) for v in m.const(node, 1)]
+    axes = optional_axes(m, node, a)
     rank = len(x.axes) + 1
     drop = {int(v) % rank for v in axes} if axes is not None else {
         i + 1 for i, ax in enumerate(x.axes) if ax is None or x.shape[ax] == 1}
